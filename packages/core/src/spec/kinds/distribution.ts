@@ -1,0 +1,3 @@
+import type { AnyFileKind } from "../file-kind.js";
+
+export const distributionKinds: readonly AnyFileKind[] = [];
