@@ -1,1 +1,4 @@
-export {};
+export * from "./di.js";
+export * from "./errors.js";
+export * from "./logging.js";
+export * from "./spec/index.js";
