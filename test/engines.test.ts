@@ -3,7 +3,16 @@
  * shaped like CNB base images, and images travel through the local registry between engines.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { ENGINES, type EngineName, engine, inRegistry, REGISTRY, RUN_ID, STACK_USER, STACKS } from "#test-utils";
+import {
+  ENGINES,
+  type EngineName,
+  engine,
+  inRegistry,
+  REGISTRY,
+  RUN_ID,
+  STACK_USER,
+  STACKS,
+} from "#test-utils";
 
 const stacks = Object.entries(STACKS) as [keyof typeof STACKS, (typeof STACKS)[keyof typeof STACKS]][];
 
@@ -11,15 +20,29 @@ describe.each(ENGINES)("%s", (name) => {
   describe.each(stacks)("%s stack", (_stack, stack) => {
     it("runs the build image as the cnb user with CNB_USER_ID and CNB_GROUP_ID", async () => {
       const out = await engine(name, [
-        "run", "--rm", stack.build, "sh", "-c", 'echo "$(id -u):$(id -g) $CNB_USER_ID:$CNB_GROUP_ID $HOME"',
+        "run",
+        "--rm",
+        stack.build,
+        "sh",
+        "-c",
+        'echo "$(id -u):$(id -g) $CNB_USER_ID:$CNB_GROUP_ID $HOME"',
       ]);
       const { buildUid, gid } = STACK_USER;
       expect(out).toBe(`${buildUid}:${gid} ${buildUid}:${gid} /home/cnb`);
     });
 
     it("runs the run image as a different non-root user, with a PATH", async () => {
-      const out = await engine(name, ["run", "--rm", stack.run, "sh", "-c", 'echo "$(id -u):$(id -g) $PATH"']);
-      expect(out).toBe(`${STACK_USER.runUid}:${STACK_USER.gid} /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`);
+      const out = await engine(name, [
+        "run",
+        "--rm",
+        stack.run,
+        "sh",
+        "-c",
+        'echo "$(id -u):$(id -g) $PATH"',
+      ]);
+      expect(out).toBe(
+        `${STACK_USER.runUid}:${STACK_USER.gid} /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+      );
     });
 
     it("labels both images with target data like a CNB base image", async () => {
@@ -35,9 +58,13 @@ describe.each(ENGINES)("%s", (name) => {
         const labels = config.Config.Labels;
         expect(labels["io.buildpacks.base.distro.name"]).toBe(stack.distro.name);
         expect(labels["io.buildpacks.base.distro.version"]).toBe(stack.distro.version);
-        expect(labels["io.buildpacks.stack.id"]).toBe(`io.cnbp.stacks.${stack.distro.name}-${stack.distro.version}`);
+        expect(labels["io.buildpacks.stack.id"]).toBe(
+          `io.cnbp.stacks.${stack.distro.name}-${stack.distro.version}`,
+        );
         expect(labels["io.buildpacks.base.id"]).toBe(labels["io.buildpacks.stack.id"]);
-        expect(config.Config.User).toBe(`${image === stack.run ? STACK_USER.runUid : STACK_USER.buildUid}:${STACK_USER.gid}`);
+        expect(config.Config.User).toBe(
+          `${image === stack.run ? STACK_USER.runUid : STACK_USER.buildUid}:${STACK_USER.gid}`,
+        );
       }
     });
   });

@@ -13,7 +13,8 @@ export default async function setup(): Promise<void> {
   const problems: string[] = [];
   const check = async (what: string, cmd: string, args: string[]) => {
     const r = await execa(cmd, args, { reject: false, stdin: "ignore", timeout: 20_000 });
-    if (r.exitCode !== 0) problems.push(`${what}: \`${cmd} ${args.join(" ")}\` failed: ${r.stderr || r.stdout}`.trim());
+    if (r.exitCode !== 0)
+      problems.push(`${what}: \`${cmd} ${args.join(" ")}\` failed: ${r.stderr || r.stdout}`.trim());
   };
   await check("Podman", "podman", ["info", "--format", "{{.Host.OCIRuntime.Name}}"]);
   await check("Docker Engine", "curl", ["-fsS", "--unix-socket", DOCKER_SOCK, "http://localhost/_ping"]);

@@ -14,7 +14,10 @@ export interface CliResult {
 }
 
 /** Runs the built `cnbp` as a user would, capturing stdout, stderr and the exit code. */
-export async function cnbp(args: readonly string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
+export async function cnbp(
+  args: readonly string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+) {
   const r = await execa(process.execPath, [CLI, ...args], {
     cwd: opts.cwd ?? REPO_ROOT,
     env: opts.env,

@@ -1,17 +1,29 @@
 import { createRequire } from "node:module";
-import { Command } from "commander";
+import type { LogLevel } from "@cnbp/core";
+import { Command, Option } from "commander";
 import { validateCommand } from "./commands/validate.js";
+import { compose } from "./compose.js";
 import type { Io, Outcome } from "./io.js";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
 export function createProgram(io: Io, outcome: Outcome): Command {
   const program = new Command("cnbp")
-    .description("Build container images from source with Cloud Native Buildpacks, on the container engine you have.")
+    .description(
+      "Build container images from source with Cloud Native Buildpacks, on the container engine you have.",
+    )
     .version(version, "-v, --version")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
-    .showHelpAfterError("(run with --help for usage)");
-  program.addCommand(validateCommand(io, outcome));
+    .showHelpAfterError("(run with --help for usage)")
+    .addOption(
+      new Option("--log-level <level>", "how much to log to stderr")
+        .choices(["trace", "debug", "info", "warn", "error", "silent"])
+        .env("CNBP_LOG_LEVEL")
+        .default("warn"),
+    );
+  // commands get their run's container from the options the user gave
+  const container = () => compose({ logLevel: program.opts<{ logLevel: LogLevel }>().logLevel });
+  program.addCommand(validateCommand(io, outcome, container));
   return program;
 }

@@ -26,14 +26,20 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
 function reportError(err: unknown, io: Io, json: boolean): number {
   const code = err instanceof UsageError ? EXIT.usage : EXIT.failure;
   if (err instanceof CnbpError) {
-    if (json) io.stdout.write(`${JSON.stringify({ error: { code: err.code, message: err.message, hints: err.hints } })}\n`);
+    if (json)
+      io.stdout.write(
+        `${JSON.stringify({ error: { code: err.code, message: err.message, hints: err.hints } })}\n`,
+      );
     else io.stderr.write(`error: ${err.message}\n${err.hints.map((h) => `  hint: ${h}\n`).join("")}`);
     return code;
   }
   // a bug in cnbp: still no stack trace unless asked for
   const message = err instanceof Error ? err.message : String(err);
   if (json) io.stdout.write(`${JSON.stringify({ error: { code: "CNBP_INTERNAL", message } })}\n`);
-  else io.stderr.write(`error: ${message}\n  hint: this is a bug in cnbp; rerun with CNBP_DEBUG=1 for details\n`);
+  else
+    io.stderr.write(
+      `error: ${message}\n  hint: this is a bug in cnbp; rerun with CNBP_DEBUG=1 for details\n`,
+    );
   if (process.env.CNBP_DEBUG) io.stderr.write(`${(err as Error)?.stack ?? ""}\n`);
   return EXIT.failure;
 }

@@ -5,7 +5,7 @@
 import "reflect-metadata"; // tsyringe throws at import without it
 import { container, type DependencyContainer, instanceCachingFactory } from "tsyringe";
 
-export { container as rootContainer, instanceCachingFactory, type DependencyContainer };
+export { container as rootContainer, type DependencyContainer, instanceCachingFactory };
 
 export type Token<T> = symbol & { readonly __type?: T };
 export const token = <T>(name: string) => Symbol(name) as Token<T>;

@@ -45,7 +45,8 @@ export class ValidationError extends CnbpError {
   ) {
     const errors = problems.filter((p) => p.severity === "error");
     const first = errors[0] ?? problems[0];
-    const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? "s" : ""})` : "";
+    const more =
+      errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? "s" : ""})` : "";
     super("CNBP_INVALID_FILE", `${first ? formatProblem(first) : `${file}: invalid`}${more}`);
   }
 }

@@ -1,12 +1,25 @@
-import { ALL_KINDS, type FileReport, formatProblem, validatePaths } from "@cnbp/core";
+import {
+  ALL_KINDS,
+  type DependencyContainer,
+  type FileReport,
+  formatProblem,
+  LOGGER,
+  resolve,
+  validatePaths,
+} from "@cnbp/core";
 import { Command } from "commander";
 import { EXIT, type Io, type Outcome } from "../io.js";
 
-export function validateCommand(io: Io, outcome: Outcome): Command {
+export function validateCommand(io: Io, outcome: Outcome, container: () => DependencyContainer): Command {
   return new Command("validate")
-    .description("Validate CNB files (buildpack.toml, builder.toml, project.toml, analyzed.toml, ...) against the spec")
+    .description(
+      "Validate CNB files (buildpack.toml, builder.toml, project.toml, analyzed.toml, ...) against the spec",
+    )
     .argument("[paths...]", "files, or directories to search for files with a CNB file name")
-    .option("--kind <kind>", "validate every file as this kind (for files whose name does not say, e.g. <layer>.toml)")
+    .option(
+      "--kind <kind>",
+      "validate every file as this kind (for files whose name does not say, e.g. <layer>.toml)",
+    )
     .option("--buildpack-api <version>", "Buildpack API to check buildpack-written files against", "0.12")
     .option("--platform-api <version>", "Platform API to check platform and lifecycle files against", "0.15")
     .option("--json", "print the result as JSON on stdout")
@@ -14,7 +27,10 @@ export function validateCommand(io: Io, outcome: Outcome): Command {
     .addHelpText("after", "\nExits 1 at the first invalid file, after printing every problem in it.")
     .action(async (paths: string[], opts: Options, cmd: Command) => {
       if (opts.listKinds) return listKinds(io, opts.json);
-      if (paths.length === 0) cmd.error("error: give at least one file or directory to validate", { exitCode: 2 });
+      if (paths.length === 0)
+        cmd.error("error: give at least one file or directory to validate", { exitCode: 2 });
+      const log = resolve(container(), LOGGER).child({ command: "validate" });
+      log.debug({ paths, kind: opts.kind }, "validating");
       const reports = await validatePaths(paths, {
         kind: opts.kind,
         ctx: { buildpackApi: opts.buildpackApi, platformApi: opts.platformApi },
@@ -40,7 +56,12 @@ function printReport(io: Io, report: FileReport): void {
 }
 
 function listKinds(io: Io, json: boolean | undefined): void {
-  const kinds = ALL_KINDS.map((k) => ({ kind: k.name, format: k.format, fileNames: k.fileNames, summary: k.summary }));
+  const kinds = ALL_KINDS.map((k) => ({
+    kind: k.name,
+    format: k.format,
+    fileNames: k.fileNames,
+    summary: k.summary,
+  }));
   if (json) io.stdout.write(`${JSON.stringify(kinds, null, 2)}\n`);
   else for (const k of kinds) io.stdout.write(`${k.kind.padEnd(40)} ${k.summary}\n`);
 }

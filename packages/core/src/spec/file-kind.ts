@@ -45,14 +45,24 @@ export type SpecParse<T> =
   | { ok: false; value?: undefined; problems: Problem[] };
 
 /** Parses and validates `text` as `kind`; every problem found is returned, warnings included. */
-export function parseSpec<T>(kind: FileKind<T>, text: string, file: string, ctx: SpecContext = {}): SpecParse<T> {
+export function parseSpec<T>(
+  kind: FileKind<T>,
+  text: string,
+  file: string,
+  ctx: SpecContext = {},
+): SpecParse<T> {
   const raw = kind.format === "toml" ? parseToml(text, file) : parseJson(text, file);
   if (!raw.ok) return { ok: false, problems: [raw.problem] };
   return validateSpec(kind, raw.value, file, ctx);
 }
 
 /** Validates already-parsed data (e.g. a label's JSON) as `kind`. */
-export function validateSpec<T>(kind: FileKind<T>, data: unknown, file: string, ctx: SpecContext = {}): SpecParse<T> {
+export function validateSpec<T>(
+  kind: FileKind<T>,
+  data: unknown,
+  file: string,
+  ctx: SpecContext = {},
+): SpecParse<T> {
   const result = kind.schema.safeParse(data, { reportInput: true, error: describeIssue });
   if (!result.success) {
     const problems = result.error.issues.flatMap((iss): Problem[] => {
@@ -65,12 +75,19 @@ export function validateSpec<T>(kind: FileKind<T>, data: unknown, file: string, 
           severity: "error" as const,
         }));
       }
-      return [{ file, path: iss.path as (string | number)[], message: iss.message, severity: "error" as const }];
+      return [
+        { file, path: iss.path as (string | number)[], message: iss.message, severity: "error" as const },
+      ];
     });
     return { ok: false, problems };
   }
   const findings = kind.check?.(result.data, ctx) ?? [];
-  const problems = findings.map((f) => ({ file, path: f.path, message: f.message, severity: f.severity ?? "error" }));
+  const problems = findings.map((f) => ({
+    file,
+    path: f.path,
+    message: f.message,
+    severity: f.severity ?? "error",
+  }));
   if (problems.some((p) => p.severity === "error")) return { ok: false, problems };
   return { ok: true, value: result.data, problems };
 }
@@ -91,7 +108,10 @@ export function serializeSpec<T>(kind: FileKind<T>, value: T): string {
   return kind.format === "toml" ? stringifyToml(value as TomlTable) : JSON.stringify(value);
 }
 
-function parseJson(text: string, file: string): { ok: true; value: unknown } | { ok: false; problem: Problem } {
+function parseJson(
+  text: string,
+  file: string,
+): { ok: true; value: unknown } | { ok: false; problem: Problem } {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (err) {
@@ -99,7 +119,10 @@ function parseJson(text: string, file: string): { ok: true; value: unknown } | {
     const at = /position (\d+)/.exec(message);
     const where = at ? lineColumn(text, Number(at[1])) : {};
     const reason = message.replace(/ in JSON at position \d+.*$/, "").replace(/^JSON\.parse: /, "");
-    return { ok: false, problem: { file, path: [], message: `is not valid JSON: ${reason}`, severity: "error", ...where } };
+    return {
+      ok: false,
+      problem: { file, path: [], message: `is not valid JSON: ${reason}`, severity: "error", ...where },
+    };
   }
 }
 

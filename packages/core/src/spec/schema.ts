@@ -46,7 +46,8 @@ export const describeIssue: z.core.$ZodErrorMap = (iss) => {
       return `must be ${expected}, found ${typeName(found)} ${show(found)}${hint}`;
     }
     case "too_small":
-      if (iss.origin === "array") return `must have at least ${iss.minimum} entr${iss.minimum === 1 ? "y" : "ies"}`;
+      if (iss.origin === "array")
+        return `must have at least ${iss.minimum} entr${iss.minimum === 1 ? "y" : "ies"}`;
       if (iss.origin === "string") return "must not be empty";
       return `${show(found)} must be at least ${iss.minimum}`;
     case "too_big":
@@ -76,15 +77,18 @@ const RESERVED_IDS = new Set(["app", "config", "generated", "sbom"]);
  * Buildpack and extension ids: letters, digits, '.', '/', '-' (Buildpack API spec), and not one of the
  * names the lifecycle uses for directories inside <layers>.
  */
-export const moduleId = matching(/^[A-Za-z0-9./-]+$/, "is not a valid id (letters, digits, '.', '/', '-')").refine(
-  (id) => !RESERVED_IDS.has(id.toLowerCase()),
-  { error: (iss) => `${show(iss.input)} is reserved (app, config, generated and sbom name lifecycle directories)` },
-);
+export const moduleId = matching(
+  /^[A-Za-z0-9./-]+$/,
+  "is not a valid id (letters, digits, '.', '/', '-')",
+).refine((id) => !RESERVED_IDS.has(id.toLowerCase()), {
+  error: (iss) =>
+    `${show(iss.input)} is reserved (app, config, generated and sbom name lifecycle directories)`,
+});
 
 /** Module versions in descriptors: `<X>.<Y>.<Z>`, non-negative integers without leading zeros. */
 export const moduleVersion = matching(
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/,
-  "is not a valid version (<X>.<Y>.<Z>, e.g. \"1.2.0\", no leading zeros)",
+  'is not a valid version (<X>.<Y>.<Z>, e.g. "1.2.0", no leading zeros)',
 );
 
 /** A version where one is referenced (orders, groups, labels): any non-empty string. */
@@ -101,10 +105,9 @@ export const digest = matching(/^sha256:[a-f0-9]{64}$/, "is not a digest (sha256
 /** Free-form table (`[metadata]` and friends): any keys, never validated. */
 export const freeTable = z.record(z.string(), z.unknown());
 
-export const license = z.looseObject({ type: z.string().optional(), uri: z.string().optional() }).refine(
-  (l) => Boolean(l.type || l.uri),
-  { error: "must have a type, a uri, or both" },
-);
+export const license = z
+  .looseObject({ type: z.string().optional(), uri: z.string().optional() })
+  .refine((l) => Boolean(l.type || l.uri), { error: "must have a type, a uri, or both" });
 
 export const distro = z.looseObject({ name: z.string().optional(), version: z.string().optional() });
 

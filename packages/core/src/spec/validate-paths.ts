@@ -25,7 +25,10 @@ export interface ValidateOptions {
 
 const SKIPPED_DIRS = new Set(["node_modules", ".git"]);
 
-export async function validatePaths(paths: readonly string[], opts: ValidateOptions = {}): Promise<FileReport[]> {
+export async function validatePaths(
+  paths: readonly string[],
+  opts: ValidateOptions = {},
+): Promise<FileReport[]> {
   const forced = opts.kind === undefined ? undefined : requireKind(opts.kind);
   const reports: FileReport[] = [];
   for (const path of paths) {
@@ -75,7 +78,8 @@ async function findKnownFiles(dir: string, forced: AnyFileKind | undefined) {
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory() && !SKIPPED_DIRS.has(entry.name)) found.push(...(await findKnownFiles(path, forced)));
+    if (entry.isDirectory() && !SKIPPED_DIRS.has(entry.name))
+      found.push(...(await findKnownFiles(path, forced)));
     else if (entry.isFile()) {
       const kind = kindForFileName(entry.name);
       // with --kind, a directory contributes the files of that kind's names only
