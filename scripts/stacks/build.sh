@@ -29,6 +29,10 @@ log() { printf '[stacks] %s\n' "$*" >&2; }
 # quiet CMD...: runs CMD, showing its output only when it fails (skopeo logs storage-driver chatter).
 quiet() { "$@" >"$WORK/out.log" 2>&1 || { cat "$WORK/out.log" >&2; return 1; }; }
 
+# replaced IMAGE ENGINE ID: removes the image an update replaced, unless something still uses it.
+replaced() { [ -z "$3" ] || [ "$3" = "$($2 image inspect --format '{{.Id}}' "$1" 2>/dev/null)" ] || $2 rmi "$3" >/dev/null 2>&1 || true; }
+image_id() { $2 image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
+
 label_in_podman() { podman image inspect --format '{{index .Labels "io.cnbp.stack.inputs"}}' "$1" 2>/dev/null || true; }
 label_in_docker() { docker image inspect --format '{{index .Config.Labels "io.cnbp.stack.inputs"}}' "$1" 2>/dev/null || true; }
 label_in_registry() {
@@ -42,12 +46,14 @@ tar_rootfs() {
 
 # import_base NAME TAR: a one-layer image from a rootfs tar.
 import_base() {
-  podman import --quiet --change "ENV PATH=$PATH_ENV" --change "LABEL io.cnbp.stack.inputs=$INPUTS" "$2" "$1" >/dev/null
+  local old; old=$(image_id "$1" podman)
+  podman import --quiet --change "ENV PATH=$PATH_ENV" --change "LABEL io.cnbp.stack.inputs=$BASE_INPUTS" "$2" "$1" >/dev/null
+  replaced "$1" podman "$old"
 }
 
 debian_base() {
   local image=localhost/cnbp-stacks/debian-base:$SUITE
-  [ "$(label_in_podman "$image")" = "$INPUTS" ] && return
+  [ "$(label_in_podman "$image")" = "$BASE_INPUTS" ] && return
   log "debootstrap --variant=minbase $SUITE (about half a minute)"
   local rootfs=$WORK/debian
   debootstrap --variant=minbase "$SUITE" "$rootfs" >"$WORK/debootstrap.log" 2>&1 ||
@@ -59,7 +65,7 @@ debian_base() {
 
 busybox_base() {
   local image=localhost/cnbp-stacks/busybox-base:latest
-  [ "$(label_in_podman "$image")" = "$INPUTS" ] && return
+  [ "$(label_in_podman "$image")" = "$BASE_INPUTS" ] && return
   log "assembling the busybox rootfs"
   local rootfs=$WORK/busybox
   mkdir -p "$rootfs"/{bin,sbin,usr/bin,usr/sbin,etc,root,home,tmp}
@@ -96,7 +102,9 @@ derive() {
     args+=(--label "io.buildpacks.rebasable=true")
   fi
   buildah config "${args[@]}" "$ctr"
+  local old; old=$(image_id "$image" podman)
   buildah commit --quiet --timestamp "$SOURCE_DATE_EPOCH" --identity-label=false --rm "$ctr" "$image" >/dev/null
+  replaced "$image" podman "$old"
 }
 
 debian_user() { echo "groupadd -g $GID cnb && useradd -u $1 -g $GID -m -s /bin/bash cnb"; }
@@ -111,13 +119,19 @@ publish() {
   local image=$1 remote=$REGISTRY_ADDR/${1#localhost/}
   if [ "$(label_in_docker "$image")" != "$INPUTS" ]; then
     log "loading $image into Docker"
+    local old; old=$(image_id "$image" docker)
     quiet skopeo copy --quiet "containers-storage:$image" "docker-daemon:$image"
+    replaced "$image" docker "$old"
   fi
   if [ "$(label_in_registry "$remote")" != "$INPUTS" ]; then
     log "pushing $remote"
     quiet skopeo copy --quiet --dest-tls-verify=false "containers-storage:$image" "docker://$remote"
   fi
 }
+
+# The base rootfs images depend only on the functions that make them: editing the rest of this script re-derives
+# the stacks without running debootstrap again.
+BASE_INPUTS=$(declare -f tar_rootfs import_base debian_base busybox_base busybox_version | sha256sum | cut -c1-16)-$SUITE
 
 registry_ping || die "no registry answers on $REGISTRY_ADDR: run scripts/engines/start.sh first"
 debian_base
