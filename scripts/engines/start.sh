@@ -32,7 +32,7 @@ default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
 [engine]
 runtime = "runc"
 CONF
-  as_root tee /etc/containers/registries.conf.d/50-cnbp-local-registry.conf >/dev/null <<CONF
+  as_root tee "/etc/containers/registries.conf.d/50-cnbp-registry-${REGISTRY_ADDR//:/-}.conf" >/dev/null <<CONF
 # written by cnbp's scripts/engines/start.sh: the tests' registry speaks plain HTTP on loopback
 [[registry]]
 location = "$REGISTRY_ADDR"
