@@ -59,7 +59,11 @@ describe("buildpack.toml", () => {
   it("accepts a composite buildpack", () => {
     const parsed = parseSpec(buildpackToml, COMPOSITE, "buildpack.toml");
     expect(parsed.ok).toBe(true);
-    expect(parsed.value?.order?.[0]?.group[1]).toEqual({ id: "example/yarn", version: "1.2.0", optional: true });
+    expect(parsed.value?.order?.[0]?.group[1]).toEqual({
+      id: "example/yarn",
+      version: "1.2.0",
+      optional: true,
+    });
   });
 
   it("round-trips through TOML", () => {

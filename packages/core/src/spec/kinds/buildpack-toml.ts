@@ -45,7 +45,13 @@ export const SUPPORTED_BUILDPACK_APIS = { min: "0.7", max: "0.12" } as const;
 export function checkModuleApi(api: string): Finding[] {
   const { min, max } = SUPPORTED_BUILDPACK_APIS;
   if (apiAtLeast(api, min) && apiAtLeast(max, api)) return [];
-  return [{ path: ["api"], message: `"${api}" is outside the Buildpack APIs cnbp runs (${min} to ${max})`, severity: "warning" }];
+  return [
+    {
+      path: ["api"],
+      message: `"${api}" is outside the Buildpack APIs cnbp runs (${min} to ${max})`,
+      severity: "warning",
+    },
+  ];
 }
 
 export const buildpackToml: FileKind<BuildpackDescriptor> = {
@@ -57,22 +63,38 @@ export const buildpackToml: FileKind<BuildpackDescriptor> = {
   check(bp) {
     const findings = checkModuleApi(bp.api);
     if (bp.order && bp.stacks) {
-      findings.push({ path: ["stacks"], message: "is not allowed in a composite buildpack (one with [[order]])" });
+      findings.push({
+        path: ["stacks"],
+        message: "is not allowed in a composite buildpack (one with [[order]])",
+      });
     }
     if (bp.order && bp.order.length === 0) {
       findings.push({ path: ["order"], message: "must have at least 1 group in a composite buildpack" });
     }
     for (const [i, group] of (bp.order ?? []).entries()) {
-      if (group.group.length === 0) findings.push({ path: ["order", i, "group"], message: "must have at least 1 entry" });
+      if (group.group.length === 0)
+        findings.push({ path: ["order", i, "group"], message: "must have at least 1 entry" });
     }
     if (bp.buildpack["exec-env"] && !apiAtLeast(bp.api, "0.12")) {
-      findings.push({ path: ["buildpack", "exec-env"], message: "needs Buildpack API 0.12 or newer", severity: "warning" });
+      findings.push({
+        path: ["buildpack", "exec-env"],
+        message: "needs Buildpack API 0.12 or newer",
+        severity: "warning",
+      });
     }
     if (bp.targets && !apiAtLeast(bp.api, "0.10")) {
-      findings.push({ path: ["targets"], message: "needs Buildpack API 0.10 or newer (use [[stacks]] before)", severity: "warning" });
+      findings.push({
+        path: ["targets"],
+        message: "needs Buildpack API 0.10 or newer (use [[stacks]] before)",
+        severity: "warning",
+      });
     }
     if (bp.stacks && apiAtLeast(bp.api, "0.10")) {
-      findings.push({ path: ["stacks"], message: "is deprecated since Buildpack API 0.10: declare [[targets]]", severity: "warning" });
+      findings.push({
+        path: ["stacks"],
+        message: "is deprecated since Buildpack API 0.10: declare [[targets]]",
+        severity: "warning",
+      });
     }
     return findings;
   },
