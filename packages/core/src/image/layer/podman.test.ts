@@ -1,5 +1,4 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -8,10 +7,10 @@ import { writeLayer } from "./writer.js";
 
 afterAll(removeTempDirs);
 
-const podman = spawnSync("podman", ["version"], { stdio: "ignore" }).status === 0;
+// Our CI installs podman and busybox-static (scripts/engines/start.sh): without them this fails, never skips.
 const busybox = "/bin/busybox";
 
-describe.skipIf(!podman || !existsSync(busybox))("a layer in a real engine", () => {
+describe("a layer in a real engine", () => {
   it("imports as a one-layer image that podman runs", { timeout: 180_000 }, async () => {
     const base = await tempDir();
     const node = path.join(base, "layers", "bp", "node");
