@@ -2,3 +2,4 @@ export * from "./di.js";
 export * from "./errors.js";
 export * from "./logging.js";
 export * from "./spec/index.js";
+export * from "./image/index.js";

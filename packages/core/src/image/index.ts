@@ -1,0 +1,5 @@
+export * from "./layer/index.js";
+export * from "./layout/index.js";
+export * from "./oci.js";
+export * from "./reference.js";
+export * from "./run-image.js";
