@@ -13,7 +13,7 @@ import { formatReference, type ImageReference, parseReference, registryApiHost }
 import { Authenticator, repositoryScope } from "./auth.js";
 import { describeErrorBody, RegistryError, type RequestContext } from "./errors.js";
 import { DockerKeychain, type Keychain } from "./keychain.js";
-import { type UploadSource, ByteReader, openSource } from "./source.js";
+import { ByteReader, openSource, type UploadSource } from "./source.js";
 import {
   describeNetworkError,
   type HttpRequest,
