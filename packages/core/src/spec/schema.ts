@@ -43,7 +43,7 @@ export const describeIssue: z.core.$ZodErrorMap = (iss) => {
       if (found === undefined) return "is required";
       const expected = EXPECTED[iss.expected] ?? iss.expected;
       const hint = iss.expected === "string" && typeof found === "number" ? ` (quote it: "${found}")` : "";
-      return `must be ${expected}, found ${typeName(found)} ${show(found)}${hint}`;
+      return `must be ${expected}, found ${foundValue(found)}${hint}`;
     }
     case "too_small":
       if (iss.origin === "array")
@@ -132,3 +132,15 @@ export const groupEntry = z.looseObject({
 });
 
 export const orderGroups = z.array(z.looseObject({ group: z.array(groupEntry) }));
+
+/** A process type (launch.toml, metadata.toml): letters, digits, '.', '_', '-' (Buildpack API spec). */
+export const processType = matching(
+  /^[A-Za-z0-9._-]+$/,
+  "is not a valid process type (letters, digits, '.', '_', '-')",
+);
+
+/** The found value for a message: `an integer 5`, `a string "x"`, `a table`. */
+export function foundValue(value: unknown): string {
+  if (value === undefined || value === null || typeof value === "object") return typeName(value);
+  return `${typeName(value)} ${show(value)}`;
+}

@@ -95,6 +95,12 @@ describe("buildpack.toml", () => {
     ]);
   });
 
+  it("names what was found where a table was expected", () => {
+    expect(messages(`api = "0.10"\nbuildpack = ["a/b"]\n`)).toEqual([
+      "buildpack.toml: buildpack must be a table, found an array",
+    ]);
+  });
+
   it("names the line and column of a TOML syntax error", () => {
     expect(messages(`api = "0.10"\n[buildpack]\nid = example/x\n`)).toEqual([
       "buildpack.toml:3:6: is not valid TOML: invalid value",
