@@ -94,8 +94,11 @@ describe("cnbp validate", () => {
   it("validates a file whose name does not tell its kind with --kind", async () => {
     const file = await write("layers/node.toml", 'launch = true\n[metadata]\nversion = "20"\n');
     const r = await cnbp(["validate", "--kind", "layer.toml", file]);
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain(`${file}: launch `);
+    expect(r).toEqual({
+      exitCode: 1,
+      stdout: "",
+      stderr: `${file}: launch is not allowed at the top level: it belongs under [types]`,
+    });
   });
 
   it("refuses a file it cannot recognise, with what to do", async () => {
