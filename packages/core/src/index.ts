@@ -1,5 +1,5 @@
 export * from "./di.js";
 export * from "./errors.js";
+export * from "./image/index.js";
 export * from "./logging.js";
 export * from "./spec/index.js";
-export * from "./image/index.js";

@@ -4,18 +4,18 @@
  */
 import { parseReference, referenceName } from "./reference.js";
 
-export interface RunImageEntry {
+export interface RunImageMirrors {
   readonly image?: string;
   readonly mirrors?: readonly string[];
 }
 
 /** Candidates in order: the image, then its mirrors. */
-export function runImageCandidates(entry: RunImageEntry): string[] {
+export function runImageCandidates(entry: RunImageMirrors): string[] {
   return [...(entry.image ? [entry.image] : []), ...(entry.mirrors ?? [])];
 }
 
 export async function selectRunImage(
-  entry: RunImageEntry,
+  entry: RunImageMirrors,
   outputImage: string,
   readable: (ref: string) => Promise<boolean>,
 ): Promise<string | undefined> {
@@ -37,7 +37,7 @@ export async function selectRunImage(
  * Whether `ref` names one of the entry's images, compared as the spec says: normalised, digest stripped,
  * `:latest` added when no tag.
  */
-export function runImageListed(entry: RunImageEntry, ref: string): boolean {
+export function runImageListed(entry: RunImageMirrors, ref: string): boolean {
   const key = (r: string) => {
     const parsed = parseReference(r);
     return `${referenceName(parsed)}:${parsed.tag ?? "latest"}`;

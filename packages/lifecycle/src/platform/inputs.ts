@@ -102,7 +102,9 @@ type ValueOf<K extends InputName> = (typeof INPUTS)[K]["kind"] extends "bool"
   ? boolean
   : (typeof INPUTS)[K]["kind"] extends "list"
     ? string[]
-    : string | undefined;
+    : (typeof INPUTS)[K] extends { default: unknown }
+      ? string
+      : string | undefined;
 export type Inputs = { [K in InputName]: ValueOf<K> };
 
 /** Resolves every input for one phase run: flag > env > default. */

@@ -24,10 +24,10 @@ const schema = z.looseObject({
   bom: legacyBom,
 });
 
-export type BuildMetadataFile = z.infer<typeof schema>;
+export type BuildTomlFile = z.infer<typeof schema>;
 
 /** Each unmet name must be one the buildpack received in its buildpack plan. */
-export function checkUnmet(build: BuildMetadataFile, planNames: readonly string[]): Finding[] {
+export function checkUnmet(build: BuildTomlFile, planNames: readonly string[]): Finding[] {
   return (build.unmet ?? []).flatMap((u, i) =>
     planNames.includes(u.name)
       ? []
@@ -35,7 +35,7 @@ export function checkUnmet(build: BuildMetadataFile, planNames: readonly string[
   );
 }
 
-export const buildToml: FileKind<BuildMetadataFile> = {
+export const buildToml: FileKind<BuildTomlFile> = {
   name: "build.toml",
   fileNames: ["build.toml"],
   format: "toml",
