@@ -7,8 +7,7 @@ import { basename } from "node:path";
 import { CnbpError } from "@cnbp/core";
 import { ExitCode, LifecycleError } from "./exit-codes.js";
 import { PHASES, phaseFor } from "./phases/index.js";
-
-const VERSION = "0.1.0";
+import { LIFECYCLE_VERSION } from "./version.js";
 
 async function main(argv: readonly string[]): Promise<number> {
   let phase = phaseFor(basename(argv[1] ?? ""));
@@ -22,7 +21,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.invalidArgs;
   }
   if (args.includes("-version") || args.includes("--version")) {
-    process.stdout.write(`${VERSION}\n`);
+    process.stdout.write(`${LIFECYCLE_VERSION}\n`);
     return ExitCode.ok;
   }
   try {
