@@ -19,28 +19,8 @@ export function layoutPath(root: string, name: string): string {
 export class LayoutBackend implements ImageBackend {
   constructor(private readonly root: string) {}
 
-  async find(name: string): Promise<SourceImage | undefined> {
-    const dir = layoutPath(this.root, name);
-    let layout: OciLayout;
-    try {
-      layout = await OciLayout.open(dir);
-    } catch (err) {
-      if (err instanceof CnbpError && err.code === "CNBP_LAYOUT_NOT_FOUND") return undefined;
-      throw err;
-    }
-    const image = await layout.readImage();
-    const { manifest, config } = image;
-    return {
-      name,
-      identifier: `${dir}@${image.descriptor.digest}`,
-      manifestDigest: image.descriptor.digest,
-      manifest,
-      config,
-      async openLayer(diffId: string) {
-        const layer = layerForDiffId(manifest, config, diffId);
-        return layer && (await layout.hasBlob(layer.digest)) ? layout.openBlob(layer) : undefined;
-      },
-    };
+  find(name: string): Promise<SourceImage | undefined> {
+    return openLayoutImage(layoutPath(this.root, name), name);
   }
 
   async canRead(name: string): Promise<boolean> {
@@ -52,4 +32,41 @@ export class LayoutBackend implements ImageBackend {
     await mkdir(this.root, { recursive: true });
     return true;
   }
+}
+
+/**
+ * The image in a layout directory (by manifest digest or ref name when `selector` is given, else its only
+ * image), or undefined when the directory or the image is not there.
+ */
+export async function openLayoutImage(
+  dir: string,
+  name: string,
+  selector?: string,
+): Promise<SourceImage | undefined> {
+  let layout: OciLayout;
+  let image: Awaited<ReturnType<OciLayout["readImage"]>>;
+  try {
+    layout = await OciLayout.open(dir);
+    image = await layout.readImage(selector);
+  } catch (err) {
+    if (
+      err instanceof CnbpError &&
+      (err.code === "CNBP_LAYOUT_NOT_FOUND" || err.code === "CNBP_IMAGE_NOT_FOUND")
+    ) {
+      return undefined;
+    }
+    throw err;
+  }
+  const { manifest, config } = image;
+  return {
+    name,
+    identifier: `${dir}@${image.descriptor.digest}`,
+    manifestDigest: image.descriptor.digest,
+    manifest,
+    config,
+    async openLayer(diffId: string) {
+      const layer = layerForDiffId(manifest, config, diffId);
+      return layer && (await layout.hasBlob(layer.digest)) ? layout.openBlob(layer) : undefined;
+    },
+  };
 }

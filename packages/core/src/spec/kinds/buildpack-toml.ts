@@ -15,22 +15,24 @@ import {
 /** exec-env: Go and pack write `exec-env = ["..."]`, the spec `[[buildpack.exec-env]] name = "..."`. */
 export const execEnvList = z.union([z.array(z.string()), z.array(z.looseObject({ name: z.string() }))]);
 
+/** The fields `[buildpack]` and `[extension]` share. */
+export const moduleDescription = {
+  id: moduleId,
+  version: moduleVersion,
+  name: z.string().optional(),
+  homepage: z.string().optional(),
+  description: z.string().optional(),
+  keywords: z.array(z.string()).optional(),
+  "clear-env": z.boolean().optional(),
+  licenses: z.array(license).optional(),
+  "exec-env": execEnvList.optional(),
+};
+
 export const stack = z.looseObject({ id: z.string().min(1), mixins: z.array(z.string()).optional() });
 
 const schema = z.looseObject({
   api: apiVersionString,
-  buildpack: z.looseObject({
-    id: moduleId,
-    version: moduleVersion,
-    name: z.string().optional(),
-    homepage: z.string().optional(),
-    description: z.string().optional(),
-    keywords: z.array(z.string()).optional(),
-    "clear-env": z.boolean().optional(),
-    "sbom-formats": z.array(z.string()).optional(),
-    licenses: z.array(license).optional(),
-    "exec-env": execEnvList.optional(),
-  }),
+  buildpack: z.looseObject({ ...moduleDescription, "sbom-formats": z.array(z.string()).optional() }),
   order: orderGroups.optional(),
   targets: z.array(target).optional(),
   stacks: z.array(stack).optional(),

@@ -2,22 +2,12 @@
 import { z } from "zod";
 import { apiAtLeast } from "../api-version.js";
 import type { FileKind } from "../file-kind.js";
-import { apiVersionString, freeTable, license, moduleId, moduleVersion, target } from "../schema.js";
-import { checkModuleApi, execEnvList } from "./buildpack-toml.js";
+import { apiVersionString, freeTable, target } from "../schema.js";
+import { checkModuleApi, moduleDescription } from "./buildpack-toml.js";
 
 const schema = z.looseObject({
   api: apiVersionString,
-  extension: z.looseObject({
-    id: moduleId,
-    version: moduleVersion,
-    name: z.string().optional(),
-    homepage: z.string().optional(),
-    description: z.string().optional(),
-    keywords: z.array(z.string()).optional(),
-    "clear-env": z.boolean().optional(),
-    licenses: z.array(license).optional(),
-    "exec-env": execEnvList.optional(),
-  }),
+  extension: z.looseObject(moduleDescription),
   targets: z.array(target).optional(),
   metadata: freeTable.optional(),
 });

@@ -3,7 +3,8 @@ import { z } from "zod";
 import type { FileKind } from "../file-kind.js";
 import { freeTable } from "../schema.js";
 
-const schema = z.looseObject({
+/** Also the shape of the io.buildpacks.project.metadata label, which is this file as JSON. */
+export const projectMetadataSchema = z.looseObject({
   source: z
     .looseObject({
       type: z.string().optional(),
@@ -13,12 +14,12 @@ const schema = z.looseObject({
     .optional(),
 });
 
-export type ProjectMetadataFile = z.infer<typeof schema>;
+export type ProjectMetadataFile = z.infer<typeof projectMetadataSchema>;
 
 export const projectMetadataToml: FileKind<ProjectMetadataFile> = {
   name: "project-metadata.toml",
   fileNames: ["project-metadata.toml"],
   format: "toml",
   summary: "platform input to the exporter: the app source's type, version and metadata",
-  schema,
+  schema: projectMetadataSchema,
 };
