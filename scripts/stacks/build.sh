@@ -81,7 +81,8 @@ busybox_base() {
   import_base "$image" "$WORK/busybox.tar"
 }
 
-busybox_version() { /bin/busybox | head -1 | sed -E 's/^BusyBox v([0-9.]+).*/\1/'; }
+# sed reads all of busybox's output: with `head`, busybox could die of SIGPIPE and fail the pipeline.
+busybox_version() { /bin/busybox 2>&1 | sed -n -E '1s/^BusyBox v([0-9.]+).*/\1/p'; }
 
 # derive BASE IMAGE UID KIND DISTRO VERSION ADDUSER: a build or run image from a base, with a cnb user.
 derive() {
