@@ -239,7 +239,7 @@ export function layerMediaTypeFor(manifestMediaType: string | undefined): string
   return manifestMediaType === MediaType.dockerManifest ? MediaType.dockerLayerGzip : MediaType.ociLayerGzip;
 }
 
-const isDir = (p: string) =>
+export const isDir = (p: string) =>
   stat(p).then(
     (s) => s.isDirectory(),
     () => false,

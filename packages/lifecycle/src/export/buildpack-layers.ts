@@ -1,7 +1,7 @@
 /**
  * What each buildpack of the group left in `<layers>/<escaped id>/` for the exporter: its launch layers
  * (every `<layer>.toml` with `[types] launch = true`, sorted by `<bp-id>:<layer-name>`, with or without a
- * directory) and its store.toml. A layer directory without a `<layer>.toml` is not a launch layer; a
+ * directory), its cached layers (`cache = true`, same order) and its store.toml. A layer directory without a `<layer>.toml` is not a launch layer; a
  * `<layer>.toml` that cannot be read fails the export, as in the Go lifecycle.
  */
 import { readdir, readFile, stat } from "node:fs/promises";
@@ -22,20 +22,23 @@ export interface GroupBuildpack {
   readonly api: string;
 }
 
-export interface LaunchLayer {
+/** A layer the buildpack described in `<layer>.toml`. */
+export interface BuildpackLayer {
   readonly name: string;
   /** `<bp-id>:<layer-name>`. */
   readonly identifier: string;
   /** `<layers>/<escaped bp id>/<name>`. */
   readonly path: string;
-  /** Whether the directory is there (else the layer is reused from the previous image). */
+  /** Whether the directory is there (else a launch layer is reused from the previous image). */
   readonly hasContents: boolean;
   readonly metadata: LayerMetadataFile;
 }
 
 export interface BuildpackLayers {
   readonly buildpack: GroupBuildpack;
-  readonly launchLayers: readonly LaunchLayer[];
+  readonly launchLayers: readonly BuildpackLayer[];
+  /** Layers for the cache (`cache = true`), launch ones included. */
+  readonly cachedLayers: readonly BuildpackLayer[];
   /** store.toml's `[metadata]` table when the file exists. */
   readonly store?: { readonly metadata: Record<string, unknown> };
 }
@@ -54,7 +57,9 @@ export async function readBuildpackLayers(
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { buildpack, launchLayers: [] };
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+      return { buildpack, launchLayers: [], cachedLayers: [] };
+    }
     throw err;
   }
   const names = new Set(entries.filter((e) => e.isDirectory()).map((e) => e.name));
@@ -72,7 +77,7 @@ export async function readBuildpackLayers(
     store = { metadata: parsed.value?.metadata ?? {} };
   }
 
-  const layers: LaunchLayer[] = [];
+  const layers: BuildpackLayer[] = [];
   const malformed: string[] = [];
   const identifierOf = (name: string) => `${buildpack.id}:${name}`;
   for (const name of [...names].sort((a, b) => byteOrder(identifierOf(a), identifierOf(b)))) {
@@ -81,7 +86,9 @@ export async function readBuildpackLayers(
       malformed.push(`${identifierOf(name)} (${err.message})`);
       return undefined;
     });
-    if (!metadata || !layerTypes(metadata).launch) continue;
+    if (!metadata) continue;
+    const types = layerTypes(metadata);
+    if (!types.launch && !types.cache) continue;
     const hasContents = await stat(path).then(
       (s) => s.isDirectory(),
       () => false,
@@ -89,7 +96,12 @@ export async function readBuildpackLayers(
     layers.push({ name, identifier: identifierOf(name), path, hasContents, metadata });
   }
   if (malformed.length > 0) fail(`failed to parse the metadata of layers ${malformed.join(", ")}`);
-  return { buildpack, launchLayers: layers, ...(store ? { store } : {}) };
+  return {
+    buildpack,
+    launchLayers: layers.filter((l) => layerTypes(l.metadata).launch),
+    cachedLayers: layers.filter((l) => layerTypes(l.metadata).cache),
+    ...(store ? { store } : {}),
+  };
 }
 
 /** A `<layer>.toml`; a missing file is an empty one (a directory the buildpack did not describe). */

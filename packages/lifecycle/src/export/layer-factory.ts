@@ -20,6 +20,8 @@ export interface BuiltLayer {
 
 export class LayerFactory {
   private count = 0;
+  /** Directory layers by host path: a layer both exported and cached is tarred once. */
+  private readonly dirLayers = new Map<string, Promise<BuiltLayer>>();
 
   constructor(
     private readonly scratchDir: string,
@@ -28,10 +30,15 @@ export class LayerFactory {
   ) {}
 
   /** A host directory as the same container path: its parents as they are, its contents owned by `owner`. */
-  dir(id: string, createdBy: string, hostDir: string): Promise<BuiltLayer> {
-    return this.parts(id, createdBy, [
-      { kind: "dir", hostDir, containerPath: hostDir, owner: this.owner, parents: "host" },
-    ]);
+  async dir(id: string, createdBy: string, hostDir: string): Promise<BuiltLayer> {
+    let built = this.dirLayers.get(hostDir);
+    if (!built) {
+      built = this.parts(id, createdBy, [
+        { kind: "dir", hostDir, containerPath: hostDir, owner: this.owner, parents: "host" },
+      ]);
+      this.dirLayers.set(hostDir, built);
+    }
+    return { ...(await built), id, createdBy };
   }
 
   /**

@@ -379,6 +379,28 @@ describe("exporter", () => {
     expect(config.config?.Entrypoint).toEqual(["/cnb/process/worker"]);
   });
 
+  it("writes the cache beside the image with -parallel: the cache=true layer, not launch-only ones", async () => {
+    const cacheDir = join(dir, "cache-parallel");
+    await analyze(IMAGE);
+    const result = await exportTo(["-parallel", "-cache-dir", cacheDir, IMAGE]);
+    expect((await client.headManifest(IMAGE))?.digest).toBe(result.digest);
+    const deps = result.layers.find((l) => l.id === "examples/node:deps")?.diffId;
+    expect(result.cache?.layers).toEqual([
+      { key: "examples/node:deps", diffId: deps, how: "added", bytes: expect.any(Number) },
+    ]);
+    const committed = JSON.parse(
+      await readFile(join(cacheDir, "committed", "io.buildpacks.lifecycle.cache.metadata"), "utf8"),
+    );
+    expect(committed.buildpacks).toEqual([
+      {
+        key: "examples/node",
+        version: "1.0.0",
+        layers: { deps: { sha: deps, data: null, build: false, launch: true, cache: true } },
+      },
+      { key: "examples/web", version: "2.0.0", layers: {} },
+    ]);
+  });
+
   it("writes OCI layouts in layout mode, named by tag", async () => {
     const root = join(dir, "layout-root");
     const runImage = "reg.example/cnbp/run:1";
@@ -470,9 +492,10 @@ describe("exporter", () => {
         message:
           "exporter: -daemon is not supported by cnbp's lifecycle yet: export to a registry, or to an OCI layout with -layout",
       });
-      await expect(exporter(["-cache-dir", join(dir, "cache"), name], env())).rejects.toMatchObject({
-        exitCode: 62,
-        message: "exporter: -cache-dir/-cache-image are not supported yet",
+      await expect(exporter(["-cache-image", "Cache:1", name], env())).rejects.toMatchObject({
+        exitCode: 3,
+        message:
+          'exporter: -cache-image: "Cache:1" is not a valid image reference: repository name "Cache" must be lowercase',
       });
       await expect(exporter(["-run-image", RUN_IMAGE, name], env())).rejects.toMatchObject({
         exitCode: 3,

@@ -1,8 +1,9 @@
 /**
  * exporter (shared/spec/platform.md 4.6): puts the buildpacks' launch layers, the app, the launcher and its
  * config on the run image recorded in analyzed.toml, reusing what the previous image has, and writes the app
- * image to a registry (or to OCI layouts in layout mode) under every name given, then report.toml.
- * The daemon and caches are not supported yet.
+ * image to a registry (or to OCI layouts in layout mode) under every name given, then report.toml; then
+ * writes the cache (directory or image) when one is given, after the image or beside it with -parallel. A
+ * cache that cannot be written is a warning, not a failed export. The daemon is not supported yet.
  */
 
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -19,9 +20,11 @@ import {
   reportToml,
   serializeSpec,
 } from "@cnbp/core";
+import { type CommitResult, type LayerCache, openCache } from "../cache/index.js";
 import { type FlagSpec, flagsForApi, parseFlags } from "../cli/flags.js";
 import { ExitCode, LifecycleError } from "../exit-codes.js";
 import { assembleLayers, layerMediaTypeFor } from "../export/assemble.js";
+import { writeCache } from "../export/cache-writer.js";
 import { readExportFiles } from "../export/files.js";
 import { appImageConfig, entrypointFor } from "../export/image-config.js";
 import { appLabels } from "../export/labels.js";
@@ -40,7 +43,7 @@ import type { SourceImage } from "../images/source-image.js";
 import { createLog, type Log } from "../log.js";
 import { requirePlatformApi } from "../platform/api.js";
 import { type Inputs, resolveInputs } from "../platform/inputs.js";
-import { dropPrivileges } from "../platform/privileges.js";
+import { dropPrivileges, ensureOwner } from "../platform/privileges.js";
 import { LIFECYCLE_VERSION } from "../version.js";
 
 /** The version the build metadata label gives for the launcher (the lifecycle's). */
@@ -93,6 +96,8 @@ export interface ExportResult {
   }[];
   /** Bytes of every blob sent or copied, run image layers and config included. */
   readonly bytesWritten: number;
+  /** The cache written, when one was given and writing it worked. */
+  readonly cache?: CommitResult;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -141,7 +146,13 @@ async function exportWith(argv: readonly string[], env: Env): Promise<ExportResu
       "-daemon is not supported by cnbp's lifecycle yet: export to a registry, or to an OCI layout with -layout",
     );
   }
-  if (inputs.cacheDir || inputs.cacheImage) fail("-cache-dir/-cache-image are not supported yet");
+  if (inputs.cacheImage) {
+    try {
+      parseReference(inputs.cacheImage);
+    } catch (err) {
+      fail(`-cache-image: ${(err as Error).message}`, ExitCode.invalidArgs);
+    }
+  }
   if (inputs.launchCacheDir) log.warn("Ignoring -launch-cache, only intended for use with -daemon");
   if (inputs.useLayout && !inputs.layoutDir) {
     fail("-layout needs -layout-dir (or CNB_LAYOUT_DIR)", ExitCode.invalidArgs);
@@ -177,13 +188,25 @@ async function exportWith(argv: readonly string[], env: Env): Promise<ExportResu
   if (!inputs.useLayout) {
     await keychain.resolve(parseReference(names[0] as string).registry).catch(() => undefined);
   }
-  await dropPrivileges(inputs, []);
+  if (inputs.cacheImage) {
+    await keychain.resolve(parseReference(inputs.cacheImage).registry).catch(() => undefined);
+  }
+  const owned = [inputs.layersDir, ...(inputs.cacheDir && !inputs.cacheImage ? [inputs.cacheDir] : [])];
+  await ensureOwner(owned, owner);
+  await dropPrivileges(inputs, owned);
+  let cache: LayerCache | undefined;
+  try {
+    cache = await openCache({ cacheDir: inputs.cacheDir, cacheImage: inputs.cacheImage, client, log });
+  } catch (err) {
+    fail(`opening the cache: ${(err as Error).message}`);
+  }
 
   const scratch = await mkdtemp(join(tmpdir(), "cnbp-exporter-"));
   try {
     if (apiAtLeast(api, "0.11")) {
       await copyLifecycleSboms(inputs.layersDir, inputs.launcherSbomDir, log);
     }
+    const factory = new LayerFactory(scratch, owner);
     const assembled = await assembleLayers({
       layersDir: inputs.layersDir,
       appDir: inputs.appDir,
@@ -192,7 +215,7 @@ async function exportWith(argv: readonly string[], env: Env): Promise<ExportResu
       launcherPath: inputs.launcherPath,
       previous,
       previousMetadata: files.analyzed.metadata,
-      factory: new LayerFactory(scratch, owner),
+      factory,
       layerMediaType: layerMediaTypeFor(inputs.useLayout ? undefined : runImage.manifest.mediaType),
       log,
     });
@@ -227,26 +250,58 @@ async function exportWith(argv: readonly string[], env: Env): Promise<ExportResu
     const writer: ImageWriter = inputs.useLayout
       ? new LayoutImageWriter(inputs.layoutDir as string)
       : new RegistryImageWriter(client);
-    log.info(`Saving ${names[0]}...`);
+    const saveImage = async (): Promise<SavedImage> => {
+      log.info(`Saving ${names[0]}...`);
+      let saved: SavedImage;
+      try {
+        saved = await writer.save(
+          {
+            config,
+            layers: [...baseLayers(runImage), ...assembled.layers],
+            format:
+              runImage.manifest.mediaType === MediaType.dockerManifest && !inputs.useLayout
+                ? "docker"
+                : "oci",
+          },
+          names,
+        );
+      } catch (err) {
+        throw new Error(`saving ${names[0]}: ${(err as Error).message}`, { cause: err });
+      }
+      log.info(`*** Images (${saved.digest}):`);
+      for (const tag of saved.tags) log.info(`      ${tag}`);
+      log.debug(`*** Digest: ${saved.digest}`);
+      log.debug(`*** Manifest Size: ${saved.manifestSize}`);
+      await writeReport(inputs.reportPath, saved);
+      return saved;
+    };
+    const saveCache = async (): Promise<CommitResult | undefined> => {
+      if (!cache) return undefined;
+      try {
+        return await writeCache({
+          cache,
+          layersDir: inputs.layersDir,
+          group: files.group.group,
+          factory,
+          log,
+        });
+      } catch (err) {
+        log.warn(`Failed to export cache: ${(err as Error).message}`);
+        return undefined;
+      }
+    };
     let saved: SavedImage;
-    try {
-      saved = await writer.save(
-        {
-          config,
-          layers: [...baseLayers(runImage), ...assembled.layers],
-          format:
-            runImage.manifest.mediaType === MediaType.dockerManifest && !inputs.useLayout ? "docker" : "oci",
-        },
-        names,
-      );
-    } catch (err) {
-      throw new Error(`saving ${names[0]}: ${(err as Error).message}`, { cause: err });
+    let cached: CommitResult | undefined;
+    if (inputs.parallelExport) {
+      // both finish before the scratch dir they read from goes
+      const [image, cacheResult] = await Promise.allSettled([saveImage(), saveCache()]);
+      if (image.status === "rejected") throw image.reason;
+      saved = image.value;
+      cached = cacheResult.status === "fulfilled" ? cacheResult.value : undefined;
+    } else {
+      saved = await saveImage();
+      cached = await saveCache();
     }
-    log.info(`*** Images (${saved.digest}):`);
-    for (const tag of saved.tags) log.info(`      ${tag}`);
-    log.debug(`*** Digest: ${saved.digest}`);
-    log.debug(`*** Manifest Size: ${saved.manifestSize}`);
-    await writeReport(inputs.reportPath, saved);
     return {
       digest: saved.digest,
       manifestSize: saved.manifestSize,
@@ -259,6 +314,7 @@ async function exportWith(argv: readonly string[], env: Env): Promise<ExportResu
         bytesWritten: saved.layers[runImage.manifest.layers.length + i]?.bytes ?? 0,
       })),
       bytesWritten: saved.bytesWritten,
+      ...(cached ? { cache: cached } : {}),
     };
   } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -8,7 +8,7 @@
  * the run image of an extension-switched group, and re-checking the run image against run.toml with -run
  * (0.14+). The first three are refused with a clear error; -run is accepted and the analyzer's choice kept.
  */
-import { chown, copyFile, lchown, lstat, mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { chown, copyFile, lstat, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type AnalyzedMetadata,
@@ -37,7 +37,7 @@ import { ExitCode, LifecycleError } from "../exit-codes.js";
 import { createLog, type Log } from "../log.js";
 import { requirePlatformApi, SUPPORTED_BUILDPACK_APIS } from "../platform/api.js";
 import { resolveInputs } from "../platform/inputs.js";
-import { dropPrivileges } from "../platform/privileges.js";
+import { dropPrivileges, ensureOwner } from "../platform/privileges.js";
 
 export const RESTORER_FLAGS: readonly FlagSpec[] = [
   ...["analyzed", "cache-dir", "cache-image", "gid", "group", "layers", "log-level", "uid"].map(
@@ -167,24 +167,6 @@ async function readAnalyzed(path: string, log: Log): Promise<AnalyzedMetadata | 
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/**
- * Gives the build user the volumes it writes, the whole tree, when they belong to someone else (a cache
- * volume written by an earlier root run); only when running as root for another user.
- */
-async function ensureOwner(paths: readonly string[], owner: Owner) {
-  if (process.getuid?.() !== 0 || (owner.uid === 0 && owner.gid === 0)) return;
-  const walk = async (path: string) => {
-    const st = await lstat(path);
-    if (st.uid !== owner.uid || st.gid !== owner.gid) await lchown(path, owner.uid, owner.gid);
-    if (!st.isDirectory()) return;
-    for (const name of await readdir(path)) await walk(join(path, name));
-  };
-  for (const path of paths) {
-    const st = await lstat(path).catch(() => undefined);
-    if (st && (st.uid !== owner.uid || st.gid !== owner.gid)) await walk(path);
-  }
 }
 
 export interface RestoreOptions {
