@@ -18,16 +18,16 @@ import {
   serializeSpec,
   validateSpec,
 } from "@cnbp/core";
-import { type FlagSpec, flagsForApi, parseFlags } from "../cli/flags.js";
+import type { FlagSpec } from "../cli/flags.js";
 import { ExitCode, LifecycleError } from "../exit-codes.js";
 import { LayoutBackend } from "../images/layout-backend.js";
 import { RegistryBackend } from "../images/registry-backend.js";
 import { type ImageBackend, labelsOf, type SourceImage } from "../images/source-image.js";
-import { createLog, type Log } from "../log.js";
-import { requirePlatformApi } from "../platform/api.js";
+import type { Log } from "../log.js";
 import { analyzedMetadataFromLabel } from "../platform/image-metadata.js";
-import { type Inputs, resolveInputs } from "../platform/inputs.js";
+import type { Env, Inputs } from "../platform/inputs.js";
 import { dropPrivileges } from "../platform/privileges.js";
+import { startPhase } from "./start.js";
 
 export const ANALYZER_FLAGS: readonly FlagSpec[] = [
   ...["analyzed", "cache-image", "gid", "layers", "log-level", "previous-image", "run-image", "uid"].map(
@@ -48,11 +48,8 @@ const fail = (message: string, code: number = ExitCode.analyze): never => {
   throw new LifecycleError(code, `analyzer: ${message}`);
 };
 
-export async function analyzer(argv: readonly string[], env: Readonly<Record<string, string | undefined>>) {
-  const api = requirePlatformApi(env);
-  const flags = parseFlags("analyzer", argv, flagsForApi(ANALYZER_FLAGS, api));
-  const inputs = resolveInputs(flags, env);
-  const log = createLog(inputs.logLevel);
+export async function analyzer(argv: readonly string[], env: Env) {
+  const { flags, inputs, log } = startPhase("analyzer", argv, env, ANALYZER_FLAGS);
   if (flags.positionals.length !== 1) {
     fail(
       `expected exactly one argument, the output image; got ${flags.positionals.length}`,

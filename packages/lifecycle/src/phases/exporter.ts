@@ -21,7 +21,7 @@ import {
   serializeSpec,
 } from "@cnbp/core";
 import { type CommitResult, type LayerCache, openCache } from "../cache/index.js";
-import { type FlagSpec, flagsForApi, parseFlags } from "../cli/flags.js";
+import type { FlagSpec } from "../cli/flags.js";
 import { ExitCode, LifecycleError } from "../exit-codes.js";
 import { assembleLayers, layerMediaTypeFor } from "../export/assemble.js";
 import { writeCache } from "../export/cache-writer.js";
@@ -40,11 +40,11 @@ import {
 } from "../images/image-writer.js";
 import { RegistryBackend } from "../images/registry-backend.js";
 import type { SourceImage } from "../images/source-image.js";
-import { createLog, type Log } from "../log.js";
-import { requirePlatformApi } from "../platform/api.js";
-import { type Inputs, resolveInputs } from "../platform/inputs.js";
+import type { Log } from "../log.js";
+import type { Env, Inputs } from "../platform/inputs.js";
 import { dropPrivileges, ensureOwner } from "../platform/privileges.js";
 import { LIFECYCLE_VERSION } from "../version.js";
+import { startPhase } from "./start.js";
 
 /** The version the build metadata label gives for the launcher (the lifecycle's). */
 
@@ -100,8 +100,6 @@ export interface ExportResult {
   readonly cache?: CommitResult;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 const fail = (message: string, code: number = ExitCode.export): never => {
   throw new LifecycleError(code, `exporter: ${message}`);
 };
@@ -127,16 +125,13 @@ export async function exportImage(argv: readonly string[], env: Env): Promise<Ex
 }
 
 async function exportWith(argv: readonly string[], env: Env): Promise<ExportResult> {
-  const api = requirePlatformApi(env);
-  const flags = parseFlags("exporter", argv, flagsForApi(EXPORTER_FLAGS, api));
+  const { api, flags, inputs, log } = startPhase("exporter", argv, env, EXPORTER_FLAGS);
   if (flags.values.has("run-image") || flags.values.has("image")) {
     fail(
       `-${flags.values.has("run-image") ? "run-image" : "image"} is not supported: the run image is run-image.reference in analyzed.toml`,
       ExitCode.invalidArgs,
     );
   }
-  const inputs = resolveInputs(flags, env);
-  const log = createLog(inputs.logLevel);
   if (flags.positionals.length === 0) fail("at least one image argument is required", ExitCode.invalidArgs);
   const names = [...flags.positionals];
   checkNames(names, inputs);

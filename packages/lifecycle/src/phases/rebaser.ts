@@ -25,18 +25,18 @@ import {
   serializeSpec,
   validateSpec,
 } from "@cnbp/core";
-import { type FlagSpec, flagsForApi, parseFlags } from "../cli/flags.js";
+import type { FlagSpec } from "../cli/flags.js";
 import { ExitCode, LifecycleError } from "../exit-codes.js";
 import { LayoutBackend, layoutPath } from "../images/layout-backend.js";
 import { RegistryBackend } from "../images/registry-backend.js";
 import type { ImageBackend, SourceImage } from "../images/source-image.js";
-import { createLog, type Log } from "../log.js";
-import { requirePlatformApi } from "../platform/api.js";
-import { type Inputs, resolveInputs } from "../platform/inputs.js";
+import type { Log } from "../log.js";
+import type { Env, Inputs } from "../platform/inputs.js";
 import { dropPrivileges } from "../platform/privileges.js";
 import { type RebasedImage, rebaseImage } from "../rebase/image.js";
 import { checkRebase, LABEL, RebaseRefused } from "../rebase/rules.js";
 import { type LayerTransfer, pushRebased, type WrittenImage, writeRebasedLayout } from "../rebase/write.js";
+import { startPhase } from "./start.js";
 
 export const REBASER_FLAGS: readonly FlagSpec[] = [
   ...["gid", "image", "log-level", "report", "run-image", "uid"].map(
@@ -60,17 +60,14 @@ export interface RebaserOptions {
   readonly onWritten?: (written: WrittenImage) => void;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 const fail = (message: string, code: number = ExitCode.rebase): never => {
   throw new LifecycleError(code, `rebaser: ${message}`);
 };
 
 export async function rebaser(argv: readonly string[], env: Env, options: RebaserOptions = {}) {
-  const api = requirePlatformApi(env);
-  const flags = parseFlags("rebaser", argv, flagsForApi(REBASER_FLAGS, api));
-  const inputs = resolveInputs(flags, env);
-  const log = options.log ?? createLog(inputs.logLevel);
+  const start = startPhase("rebaser", argv, env, REBASER_FLAGS);
+  const { flags, inputs } = start;
+  const log = options.log ?? start.log;
   const names = flags.positionals;
   if (names.length === 0) fail("at least one image argument is required", ExitCode.invalidArgs);
   for (const name of [...names, ...(inputs.previousImage ? [inputs.previousImage] : [])]) {

@@ -32,12 +32,13 @@ import {
   stringifyToml,
 } from "@cnbp/core";
 import { CacheCorruptError, type LayerCache, openCache } from "../cache/index.js";
-import { type FlagSpec, flagsForApi, parseFlags } from "../cli/flags.js";
+import type { FlagSpec } from "../cli/flags.js";
 import { ExitCode, LifecycleError } from "../exit-codes.js";
-import { createLog, type Log } from "../log.js";
-import { requirePlatformApi, SUPPORTED_BUILDPACK_APIS } from "../platform/api.js";
-import { resolveInputs } from "../platform/inputs.js";
+import type { Log } from "../log.js";
+import { SUPPORTED_BUILDPACK_APIS } from "../platform/api.js";
+import type { Env } from "../platform/inputs.js";
 import { dropPrivileges, ensureOwner } from "../platform/privileges.js";
+import { startPhase } from "./start.js";
 
 export const RESTORER_FLAGS: readonly FlagSpec[] = [
   ...["analyzed", "cache-dir", "cache-image", "gid", "group", "layers", "log-level", "uid"].map(
@@ -58,14 +59,10 @@ const fail = (message: string, code: number = ExitCode.restore): never => {
   throw new LifecycleError(code, `restorer: ${message}`);
 };
 
-type Env = Readonly<Record<string, string | undefined>>;
 type GroupElement = GroupFile["group"][number];
 
 export async function restorer(argv: readonly string[], env: Env) {
-  const api = requirePlatformApi(env);
-  const flags = parseFlags("restorer", argv, flagsForApi(RESTORER_FLAGS, api));
-  const inputs = resolveInputs(flags, env);
-  const log = createLog(inputs.logLevel);
+  const { api, flags, inputs, log } = startPhase("restorer", argv, env, RESTORER_FLAGS);
   if (flags.positionals.length > 0) {
     fail(`expected no arguments, got ${flags.positionals.join(" ")}`, ExitCode.invalidArgs);
   }

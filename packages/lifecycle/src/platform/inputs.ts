@@ -8,7 +8,8 @@ import { isAbsolute, join, resolve } from "node:path";
 import type { ParsedFlags } from "../cli/flags.js";
 import { parseGoBool } from "../cli/flags.js";
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** The process environment, as phases read it. */
+export type Env = Readonly<Record<string, string | undefined>>;
 
 interface InputSpec {
   readonly flag?: string;
