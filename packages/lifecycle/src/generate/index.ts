@@ -1,0 +1,4 @@
+/** Extensions' generate step, run by the detector when the chosen group has extensions. */
+export { type GenerateInput, type GenerateResult, generate } from "./generate.js";
+export type { BuildUser } from "./layout.js";
+export type { TargetValues } from "./run-generate.js";
