@@ -234,9 +234,17 @@ export async function assembleLayers(input: AssembleInput): Promise<Assembled> {
   };
 }
 
-/** The gzip layer media type that goes with a manifest media type. */
-export function layerMediaTypeFor(manifestMediaType: string | undefined): string {
-  return manifestMediaType === MediaType.dockerManifest ? MediaType.dockerLayerGzip : MediaType.ociLayerGzip;
+/**
+ * The media type of new layers: plain OCI tars in a layout (written at disk speed), gzip in the run image's
+ * manifest flavour for a registry.
+ */
+export function layerMediaTypeFor(
+  target: { layout: true } | { layout: false; manifestMediaType: string | undefined },
+): string {
+  if (target.layout) return MediaType.ociLayer;
+  return target.manifestMediaType === MediaType.dockerManifest
+    ? MediaType.dockerLayerGzip
+    : MediaType.ociLayerGzip;
 }
 
 export const isDir = (p: string) =>

@@ -1,5 +1,6 @@
 /**
- * Where the exporter's new layers are made: each one a normalised, gzipped tar in a scratch directory, with
+ * Where the exporter's new layers are made: each one a normalised tar (gzipped for registries; plain for OCI
+ * layouts, where gzip would cost most of the export's time) in a scratch directory, with
  * its diffID and digest known once written (shared/spec/platform.md 4.6). Entries get the fixed CNB mtime
  * (SOURCE_DATE_EPOCH only dates the image, as in the Go lifecycle, so that layer reuse survives a changing
  * epoch), empty user and group names, and the build user as owner of a layer's contents; the parents of a
@@ -13,7 +14,7 @@ export interface BuiltLayer {
   readonly id: string;
   /** The image history's `created_by`. */
   readonly createdBy: string;
-  /** The gzipped tar. */
+  /** The tar, gzipped or not as the factory was made. */
   readonly file: string;
   readonly result: LayerResult;
 }
@@ -27,6 +28,7 @@ export class LayerFactory {
     private readonly scratchDir: string,
     /** Owner of the contents of directory and file layers (`-uid`/`-gid`). */
     readonly owner: Owner,
+    readonly gzip: boolean = true,
   ) {}
 
   /** A host directory as the same container path: its parents as they are, its contents owned by `owner`. */
@@ -56,8 +58,9 @@ export class LayerFactory {
   /** Explicit entries (the launcher and process-types layers). */
   async parts(id: string, createdBy: string, parts: readonly LayerPart[]): Promise<BuiltLayer> {
     this.count += 1;
-    const file = join(this.scratchDir, `${this.count}-${id.replace(/[^A-Za-z0-9._-]/g, "_")}.tar.gz`);
-    const result = await writeLayer(parts, file, { label: id });
+    const name = `${this.count}-${id.replace(/[^A-Za-z0-9._-]/g, "_")}${this.gzip ? ".tar.gz" : ".tar"}`;
+    const file = join(this.scratchDir, name);
+    const result = await writeLayer(parts, file, { label: id, gzip: this.gzip });
     return { id, createdBy, file, result };
   }
 }

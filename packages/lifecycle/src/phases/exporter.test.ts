@@ -429,6 +429,14 @@ describe("exporter", () => {
       expect(image.descriptor.digest).toBe(result.digest);
       expect(await layout.layerPresence(image.manifest)).toEqual(image.manifest.layers.map(() => true));
       expect(image.config.rootfs.diff_ids.slice(2)).toEqual(result.layers.map((l) => l.diffId));
+      // new layers are plain tars in a layout: digest = diffID, nothing gzipped
+      expect(image.manifest.layers.slice(2)).toEqual(
+        result.layers.map((l) => ({
+          mediaType: "application/vnd.oci.image.layer.v1.tar",
+          digest: l.diffId,
+          size: expect.any(Number),
+        })),
+      );
       const label = JSON.parse(image.config.config?.Labels?.["io.buildpacks.lifecycle.metadata"] as string);
       expect(label.runImage.reference).toMatch(
         new RegExp(`^${layoutPath(root, runImage)}@sha256:[a-f0-9]{64}$`),

@@ -201,7 +201,7 @@ async function exportWith(argv: readonly string[], env: Env): Promise<ExportResu
     if (apiAtLeast(api, "0.11")) {
       await copyLifecycleSboms(inputs.layersDir, inputs.launcherSbomDir, log);
     }
-    const factory = new LayerFactory(scratch, owner);
+    const factory = new LayerFactory(scratch, owner, !inputs.useLayout);
     const assembled = await assembleLayers({
       layersDir: inputs.layersDir,
       appDir: inputs.appDir,
@@ -211,7 +211,11 @@ async function exportWith(argv: readonly string[], env: Env): Promise<ExportResu
       previous,
       previousMetadata: files.analyzed.metadata,
       factory,
-      layerMediaType: layerMediaTypeFor(inputs.useLayout ? undefined : runImage.manifest.mediaType),
+      layerMediaType: layerMediaTypeFor(
+        inputs.useLayout
+          ? { layout: true }
+          : { layout: false, manifestMediaType: runImage.manifest.mediaType },
+      ),
       log,
     });
     const diffIds = runImage.config.rootfs.diff_ids;
