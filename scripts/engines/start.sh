@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 source ./lib.sh
 
 PACKAGES=(podman buildah skopeo runc uidmap docker.io docker-registry iptables debootstrap busybox-static umoci curl
-  apache2-utils)
+  apache2-utils binutils patchelf)
 
 install_packages() {
   local missing=()
