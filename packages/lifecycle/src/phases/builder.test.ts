@@ -321,3 +321,536 @@ describe("the build environment across buildpacks", () => {
     });
   });
 });
+
+describe("layers", () => {
+  it("keeps typed layers, renames untyped ones to <layer>.ignore/, and shows later buildpacks only build layers", async () => {
+    await setup([
+      {
+        id: "example/node",
+        build: [
+          `printf '[types]\\nlaunch = true\\n[metadata]\\nv = "1"\\n' > "$1/keep.toml"`,
+          'mkdir -p "$1/keep/bin" && echo k > "$1/keep/bin/tool"',
+          // restored from the cache and not re-declared: metadata only
+          `printf '[metadata]\\nv = "old"\\n' > "$1/scratch.toml"`,
+          'mkdir "$1/scratch" && echo s > "$1/scratch/tmp"',
+          `printf '[types]\\nbuild = false\\n' > "$1/off.toml"`,
+          'mkdir "$1/off"',
+          'mkdir "$1/undescribed"',
+          'mkdir "$1/old.ignore" && echo stale > "$1/old.ignore/x"',
+          `printf '[types]\\nbuild = false\\n' > "$1/old.toml"`,
+          'mkdir "$1/old"',
+        ].join("\n"),
+      },
+      { id: "example/next", build: 'echo "$PATH" > "$1/path.txt"' },
+    ]);
+    const { result } = await run();
+    expect(await tree(join(layers, "example_node"))).toEqual({
+      "keep.toml": '[types]\nlaunch = true\n[metadata]\nv = "1"\n',
+      "keep/": "",
+      "keep/bin/": "",
+      "keep/bin/tool": "k\n",
+      "off.ignore/": "",
+      "off.toml": "[types]\nbuild = false\n",
+      "old.ignore/": "",
+      "old.toml": "[types]\nbuild = false\n",
+      "scratch.ignore/": "",
+      "scratch.ignore/tmp": "s\n",
+      "scratch.toml": '[metadata]\nv = "old"\n',
+      "undescribed/": "",
+    });
+    expect(await readFile(join(layers, "example_next", "path.txt"), "utf8")).toBe("/usr/bin:/bin\n");
+    expect(result.buildpacks[0]?.layers).toEqual([
+      {
+        name: "keep",
+        path: join(layers, "example_node", "keep"),
+        types: { launch: true, build: false, cache: false },
+      },
+      {
+        name: "off",
+        path: join(layers, "example_node", "off"),
+        types: { launch: false, build: false, cache: false },
+      },
+      {
+        name: "old",
+        path: join(layers, "example_node", "old"),
+        types: { launch: false, build: false, cache: false },
+      },
+      {
+        name: "scratch",
+        path: join(layers, "example_node", "scratch"),
+        types: { launch: false, build: false, cache: false },
+      },
+    ]);
+  });
+
+  it.each([
+    [
+      "launch",
+      'mkdir "$1/launch"',
+      'a layer cannot be named "launch" (launch.toml is the buildpack\'s launch metadata)',
+      "launch",
+    ],
+    [
+      "store",
+      'mkdir "$1/store"',
+      'a layer cannot be named "store" (store.toml is the buildpack\'s store metadata)',
+      "store",
+    ],
+    [
+      "..",
+      `printf '[types]\\nbuild = true\\n' > "$1/...toml"`,
+      '".." is not a layer name (not empty, ".", ".." or with "/")',
+      "...toml",
+    ],
+  ])("refuses a layer named %s", async (_, script, rule, file) => {
+    await setup([{ id: "example/node", build: script }]);
+    expect(await failure(run())).toEqual({
+      exitCode: 52,
+      message: `builder: buildpack example/node@1.0.0: ${join(layers, "example_node", file)}: ${rule}`,
+    });
+  });
+
+  it("refuses layer types outside [types]", async () => {
+    await setup([{ id: "example/node", build: `printf 'launch = true\\n' > "$1/node.toml"` }]);
+    expect(await failure(run())).toEqual({
+      exitCode: 52,
+      message: `builder: buildpack example/node@1.0.0: ${join(layers, "example_node", "node.toml")}: launch is not allowed at the top level: it belongs under [types]`,
+    });
+  });
+
+  it("refuses a <layer>.toml that is a symlink (the lifecycle may be root)", async () => {
+    await setup([{ id: "example/node", build: 'ln -s /etc/shadow "$1/node.toml"' }]);
+    expect(await failure(run())).toEqual({
+      exitCode: 52,
+      message: `builder: buildpack example/node@1.0.0: ${join(layers, "example_node", "node.toml")}: must be a regular file, found a symlink`,
+    });
+  });
+});
+
+describe("the buildpack plan", () => {
+  const plan = `
+[[entries]]
+  [[entries.providers]]
+    id = "example/a"
+    version = "1.0.0"
+  [[entries.providers]]
+    id = "example/b"
+    version = "1.0.0"
+  [[entries.requires]]
+    name = "node"
+    [entries.requires.metadata]
+      version = "20"
+  [[entries.requires]]
+    name = "node"
+    [entries.requires.metadata]
+      launch = true
+[[entries]]
+  [[entries.providers]]
+    id = "example/a"
+    version = "1.0.0"
+  [[entries.providers]]
+    id = "example/b"
+    version = "1.0.0"
+  [[entries.requires]]
+    name = "npm"
+[[entries]]
+  [[entries.providers]]
+    id = "example/b"
+    version = "1.0.0"
+  [[entries.providers]]
+    id = "example/apt"
+    version = "1.0.0"
+    extension = true
+  [[entries.requires]]
+    name = "yarn"
+[[entries]]
+  [[entries.providers]]
+    id = "example/a"
+    version = "1.0.0"
+    extension = true
+  [[entries.requires]]
+    name = "from-an-extension"
+`;
+
+  it("hands each buildpack its entries and passes on only the ones it left unmet", async () => {
+    await setup([
+      {
+        id: "example/a",
+        build: `cat "$3" > "$1/plan.txt"\nprintf '[[unmet]]\\nname = "node"\\n' > "$1/build.toml"`,
+      },
+      { id: "example/b", build: 'cat "$3" > "$1/plan.txt"' },
+      { id: "example/c", build: 'cat "$3" > "$1/plan.txt"' },
+    ]);
+    await writeFile(join(layers, "plan.toml"), plan);
+    await run();
+    expect(await readFile(join(layers, "example_a", "plan.txt"), "utf8")).toBe(
+      '[[entries]]\nname = "node"\n\n[entries.metadata]\nversion = "20"\n\n[[entries]]\nname = "node"\n\n[entries.metadata]\nlaunch = true\n\n[[entries]]\nname = "npm"\n',
+    );
+    expect(await readFile(join(layers, "example_b", "plan.txt"), "utf8")).toBe(
+      '[[entries]]\nname = "node"\n\n[entries.metadata]\nversion = "20"\n\n[[entries]]\nname = "node"\n\n[entries.metadata]\nlaunch = true\n\n[[entries]]\nname = "yarn"\n',
+    );
+    expect(await readFile(join(layers, "example_c", "plan.txt"), "utf8")).toBe("");
+  });
+
+  it("refuses an unmet name the buildpack was not given", async () => {
+    await setup([{ id: "example/a", build: `printf '[[unmet]]\\nname = "ruby"\\n' > "$1/build.toml"` }]);
+    await writeFile(join(layers, "plan.toml"), plan);
+    expect(await failure(run())).toEqual({
+      exitCode: 52,
+      message: `builder: buildpack example/a@1.0.0: ${join(layers, "example_a", "build.toml")}: unmet[0].name "ruby" is not an entry of the buildpack plan`,
+    });
+  });
+});
+
+describe("launch.toml and metadata.toml", () => {
+  /** bin/build writing this launch.toml. */
+  const launch = (toml: string) => `cat > "$1/launch.toml" <<'TOML'\n${toml}\nTOML`;
+
+  it("merges processes by type across Buildpack APIs and writes the exact metadata.toml", async () => {
+    await setup([
+      {
+        id: "example/old",
+        api: "0.8",
+        build: launch(`[[labels]]
+key = "org.example.runtime"
+value = "node"
+[[processes]]
+type = "web"
+command = "node server.js"
+direct = true
+default = true
+working-dir = "/workspace/web"
+[[processes]]
+type = "worker"
+command = "node worker.js"
+[[slices]]
+paths = ["public/*"]`),
+      },
+      {
+        id: "example/new",
+        api: "0.12",
+        build: launch(`[[labels]]
+key = "org.example.team"
+value = "web"
+[[processes]]
+type = "worker"
+command = ["java", "-jar", "worker.jar"]
+args = ["--queue", "jobs"]
+exec-env = ["production"]
+[[processes]]
+type = "a-task"
+command = ["task"]
+[[slices]]
+paths = ["static", "*.html"]`),
+      },
+    ]);
+    await writeFile(
+      join(layers, "group.toml"),
+      `[[group]]\nid = "example/old"\nversion = "1.0.0"\napi = "0.8"\nhomepage = "https://example.com/old"\n\n[[group]]\nid = "example/new"\nversion = "1.0.0"\napi = "0.12"\n\n[[group-extensions]]\nid = "example/apt"\nversion = "0.1.0"\napi = "0.10"\n`,
+    );
+    await run();
+    expect(
+      await readFile(join(layers, "config", "metadata.toml"), "utf8"),
+    ).toBe(`buildpack-default-process-type = "web"
+
+[[buildpacks]]
+id = "example/old"
+version = "1.0.0"
+api = "0.8"
+homepage = "https://example.com/old"
+
+[[buildpacks]]
+id = "example/new"
+version = "1.0.0"
+api = "0.12"
+
+[[extensions]]
+id = "example/apt"
+version = "0.1.0"
+api = "0.10"
+
+[[labels]]
+key = "org.example.runtime"
+value = "node"
+
+[[labels]]
+key = "org.example.team"
+value = "web"
+
+[[processes]]
+type = "a-task"
+command = [ "task" ]
+direct = true
+buildpack-id = "example/new"
+
+[[processes]]
+type = "web"
+command = [ "node server.js" ]
+direct = true
+buildpack-id = "example/old"
+working-dir = "/workspace/web"
+
+[[processes]]
+type = "worker"
+command = [ "java", "-jar", "worker.jar" ]
+args = [ "--queue", "jobs" ]
+direct = true
+buildpack-id = "example/new"
+exec-env = [ "production" ]
+
+[[slices]]
+paths = [ "public/*" ]
+
+[[slices]]
+paths = [ "static", "*.html" ]
+`);
+  });
+
+  it("keeps a 0.8 shell process indirect and drops a 0.7 working-dir with a warning", async () => {
+    await setup([
+      {
+        id: "example/old",
+        api: "0.7",
+        build: launch('[[processes]]\ntype = "web"\ncommand = "npm start"\nworking-dir = "/elsewhere"'),
+      },
+    ]);
+    const { err } = await run();
+    expect(err).toEqual([
+      `Warning: buildpack example/old@1.0.0: ${join(layers, "example_old", "launch.toml")}: processes[0].working-dir is ignored before Buildpack API 0.8`,
+    ]);
+    expect(await readFile(join(layers, "config", "metadata.toml"), "utf8")).toBe(
+      '[[buildpacks]]\nid = "example/old"\nversion = "1.0.0"\napi = "0.7"\n\n[[processes]]\ntype = "web"\ncommand = [ "npm start" ]\ndirect = false\nbuildpack-id = "example/old"\n',
+    );
+  });
+
+  it("loses the default when a later buildpack redefines the default type without default = true", async () => {
+    await setup([
+      { id: "example/a", build: launch('[[processes]]\ntype = "web"\ncommand = ["a"]\ndefault = true') },
+      { id: "example/b", build: launch('[[processes]]\ntype = "web"\ncommand = ["b"]') },
+    ]);
+    const { err, result } = await run();
+    expect(err).toEqual([
+      "Warning: redefining the following default process type with a process not marked as default: web",
+    ]);
+    expect(result.metadata["buildpack-default-process-type"]).toBeUndefined();
+    expect(result.metadata.processes).toEqual([
+      { type: "web", command: ["b"], direct: true, "buildpack-id": "example/b" },
+    ]);
+  });
+
+  it("lets a later default process take over the default type", async () => {
+    await setup([
+      { id: "example/a", build: launch('[[processes]]\ntype = "web"\ncommand = ["a"]\ndefault = true') },
+      { id: "example/b", build: launch('[[processes]]\ntype = "worker"\ncommand = ["b"]\ndefault = true') },
+    ]);
+    const { err, result } = await run();
+    expect(err).toEqual([]);
+    expect(result.metadata["buildpack-default-process-type"]).toBe("worker");
+  });
+
+  it.each([
+    [
+      "0.9",
+      '[[processes]]\ntype = "web"\ncommand = ["a"]\ndirect = true',
+      "processes[0].direct is not allowed since Buildpack API 0.9 (processes are always direct)",
+    ],
+    [
+      "0.10",
+      '[[processes]]\ntype = "web"\ncommand = "npm start"',
+      'processes[0].command must be an array of strings since Buildpack API 0.9, found a string "npm start"',
+    ],
+    [
+      "0.8",
+      '[[processes]]\ntype = "web"\ncommand = ["npm"]',
+      "processes[0].command must be a string before Buildpack API 0.9, found an array",
+    ],
+    [
+      "0.12",
+      '[[processes]]\ntype = "web"\ncommand = ["a"]\ndefault = true\n[[processes]]\ntype = "worker"\ncommand = ["b"]\ndefault = true',
+      "processes[1].default makes a second default process (processes[0] is one already; at most one per buildpack)",
+    ],
+  ])("refuses a Buildpack API %s launch.toml breaking its rules", async (api, toml, rule) => {
+    await setup([{ id: "example/node", api, build: launch(toml) }]);
+    expect(await failure(run())).toEqual({
+      exitCode: 52,
+      message: `builder: buildpack example/node@1.0.0: ${join(layers, "example_node", "launch.toml")}: ${rule}`,
+    });
+  });
+
+  it("names the line of a launch.toml that is not TOML", async () => {
+    await setup([{ id: "example/node", build: launch("[[processes]\ntype = ") }]);
+    const { exitCode, message } = await failure(run());
+    expect(exitCode).toBe(52);
+    expect(message).toMatch(
+      new RegExp(
+        `^builder: buildpack example/node@1\\.0\\.0: ${join(layers, "example_node", "launch.toml")}:1:`,
+      ),
+    );
+  });
+
+  it("writes the legacy [[bom]] of launch.toml and build.toml to sbom.legacy.json", async () => {
+    await setup([
+      {
+        id: "example/node",
+        build: `${launch('[[bom]]\nname = "node"\n[bom.metadata]\nversion = "20.1.0"')}\nprintf '[[bom]]\\nname = "gcc"\\n' > "$1/build.toml"`,
+      },
+    ]);
+    await run();
+    expect(await tree(join(layers, "sbom"))).toEqual({
+      "build/": "",
+      "build/sbom.legacy.json": '[{"name":"gcc","buildpack":{"id":"example/node","version":"1.0.0"}}]',
+      "launch/": "",
+      "launch/sbom.legacy.json":
+        '[{"name":"node","metadata":{"version":"20.1.0"},"buildpack":{"id":"example/node","version":"1.0.0"}}]',
+    });
+  });
+});
+
+describe("SBOM files", () => {
+  const FORMATS = 'sbom-formats = ["application/vnd.cyclonedx+json", "application/spdx+json; version=2.3"]';
+  const layerToml = (name: string, types: string) => `printf '[types]\\n${types}\\n' > "$1/${name}.toml"`;
+
+  it("places launch, build, layer and cached layer SBOMs under <layers>/sbom, replacing the last build's", async () => {
+    await setup([
+      {
+        id: "example/node",
+        info: FORMATS,
+        build: [
+          'echo "{\\"l\\":1}" > "$1/launch.sbom.cdx.json"',
+          'echo "{\\"b\\":1}" > "$1/build.sbom.spdx.json"',
+          layerToml("runtime", "launch = true\\ncache = true"),
+          'echo "{\\"runtime\\":1}" > "$1/runtime.sbom.cdx.json"',
+          layerToml("tools", "build = true"),
+          'echo "{\\"tools\\":1}" > "$1/tools.sbom.spdx.json"',
+          'echo "{}" > "$1/nolayer.sbom.cdx.json"',
+        ].join("\n"),
+      },
+    ]);
+    await mkdir(join(layers, "sbom", "launch", "stale"), { recursive: true });
+    const { err } = await run();
+    expect(err).toEqual([
+      `Warning: buildpack example/node@1.0.0: ${join(layers, "example_node", "nolayer.sbom.cdx.json")}: no layer nolayer (nolayer.toml): SBOM not used`,
+    ]);
+    expect(await tree(join(layers, "sbom"))).toEqual({
+      "build/": "",
+      "build/example_node/": "",
+      "build/example_node/sbom.spdx.json": '{"b":1}\n',
+      "build/example_node/tools/": "",
+      "build/example_node/tools/sbom.spdx.json": '{"tools":1}\n',
+      "cache/": "",
+      "cache/example_node/": "",
+      "cache/example_node/runtime/": "",
+      "cache/example_node/runtime/sbom.cdx.json": '{"runtime":1}\n',
+      "launch/": "",
+      "launch/example_node/": "",
+      "launch/example_node/runtime/": "",
+      "launch/example_node/runtime/sbom.cdx.json": '{"runtime":1}\n',
+      "launch/example_node/sbom.cdx.json": '{"l":1}\n',
+    });
+    expect((await stat(join(layers, "sbom", "launch", "example_node", "runtime", "sbom.cdx.json"))).uid).toBe(
+      USER,
+    );
+  });
+
+  it.each([
+    [
+      "launch.sbom.xml",
+      'unknown SBOM format ".sbom.xml" (SBOM files end in .sbom.cdx.json, .sbom.spdx.json or .sbom.syft.json)',
+    ],
+    [
+      "launch.sbom.syft.json",
+      "SBOM media type application/vnd.syft+json is not declared in sbom-formats of BPTOML",
+    ],
+  ])("fails the build on %s", async (file, rule) => {
+    await setup([{ id: "example/node", info: FORMATS, build: `echo "{}" > "$1/${file}"` }]);
+    expect(await failure(run())).toEqual({
+      exitCode: 52,
+      message: `builder: buildpack example/node@1.0.0: ${join(layers, "example_node", file)}: ${rule.replace("BPTOML", join(bpDir("example/node"), "buildpack.toml"))}`,
+    });
+  });
+});
+
+describe("failures and exit codes", () => {
+  it("exits 51 when bin/build fails, naming the buildpack and its exit code", async () => {
+    await setup([{ id: "example/node", build: "exit 3" }]);
+    expect(await failure(run())).toEqual({
+      exitCode: 51,
+      message: "builder: buildpack example/node@1.0.0: bin/build failed with exit code 3",
+    });
+  });
+
+  it("exits 51 when there is no bin/build", async () => {
+    await setup([{ id: "example/node" }]);
+    expect(await failure(run())).toEqual({
+      exitCode: 51,
+      message: `builder: buildpack example/node@1.0.0: cannot run bin/build: ${join(bpDir("example/node"), "bin", "build")} does not exist`,
+    });
+  });
+
+  it("exits 12 for a Buildpack API this lifecycle does not implement, before running anything", async () => {
+    await setup([
+      { id: "example/first", build: 'touch "$1/ran"' },
+      { id: "example/node", api: "0.6", build: "true" },
+    ]);
+    expect(await failure(run())).toEqual({
+      exitCode: 12,
+      message: `builder: buildpack example/node@1.0.0: ${join(layers, "group.toml")}: Buildpack API 0.6 is not supported by this lifecycle (it supports 0.7, 0.8, 0.9, 0.10, 0.11, 0.12)`,
+    });
+    await expect(stat(join(layers, "example_first"))).rejects.toThrow("ENOENT");
+  });
+
+  it("exits 52 for a group buildpack missing from the buildpacks dir", async () => {
+    await setup([{ id: "example/node", build: "true" }]);
+    await rm(join(buildpacks, "example_node"), { recursive: true });
+    expect(await failure(run())).toEqual({
+      exitCode: 52,
+      message: `builder: cannot read buildpack example/node@1.0.0: ${join(bpDir("example/node"), "buildpack.toml")} does not exist`,
+    });
+  });
+
+  it("refuses to run buildpacks as root", async () => {
+    await setup([{ id: "example/node", build: "true" }]);
+    expect(await failure(run({ CNB_USER_ID: "0", CNB_GROUP_ID: "0" }))).toEqual({
+      exitCode: 1,
+      message: "builder: refusing to run as root: give the build user with CNB_USER_ID and CNB_GROUP_ID",
+    });
+  });
+});
+
+describe("the builder phase", () => {
+  it("takes its inputs from flags, rejects positional arguments and unknown flags", async () => {
+    await setup([{ id: "example/node", build: 'touch "$1/ran"' }]);
+    const { env } = inputs();
+    const flagged = { ...env, CNB_LAYERS_DIR: join(root, "elsewhere") };
+    await builder(
+      [
+        "-layers",
+        layers,
+        "-app",
+        app,
+        "-build-config",
+        buildConfig,
+        "-analyzed",
+        join(layers, "analyzed.toml"),
+      ],
+      flagged,
+    );
+    expect((await stat(join(layers, "example_node", "ran"))).uid).toBe(USER);
+    expect(await failure(builder(["-layers", layers, "extra"], env))).toEqual({
+      exitCode: 3,
+      message: "builder: expected no arguments, got extra",
+    });
+    expect(await failure(builder(["-daemon"], env))).toEqual({
+      exitCode: 3,
+      message: "builder: flag provided but not defined: -daemon",
+    });
+  });
+
+  it("reports a missing group.toml", async () => {
+    const { env } = inputs();
+    expect(await failure(builder([], env))).toEqual({
+      exitCode: 52,
+      message: `builder: reading the group: ${join(layers, "group.toml")} does not exist`,
+    });
+  });
+});
