@@ -294,6 +294,24 @@ describe("generate, Platform API < 0.13", () => {
       "run/example_switch/Dockerfile": SWITCH_RUN,
     });
   });
+  it("warns that context dirs are not used, since the build context is <app>", async () => {
+    const apt = await extension(
+      "example/apt",
+      writes("build.Dockerfile", BUILD_DOCKERFILE) +
+        writes("context.build/a", "a\n") +
+        writes("context.run/b", "b\n"),
+    );
+    const { input: req, err } = input([apt], "0.12");
+    await generate(req);
+    expect(err).toEqual([
+      "Warning: extension example/apt@0.1.0: context.build/, context.run/ ignored: Platform API 0.12 builds with <app> as the context",
+    ]);
+    expect(await tree(generated)).toEqual({
+      "build/": "",
+      "build/example_apt/": "",
+      "build/example_apt/Dockerfile": BUILD_DOCKERFILE,
+    });
+  });
 });
 
 describe("run image selection", () => {

@@ -19,6 +19,7 @@ import {
   type AnalyzedMetadata,
   analyzedToml,
   apiAtLeast,
+  type BuildpackPlan,
   buildpackPlan,
   type PlanFile,
   planToml,
@@ -130,7 +131,7 @@ export async function generate(input: GenerateInput): Promise<GenerateResult> {
 /** Runs one extension (or takes its pre-populated outputs) and checks what it wrote. */
 async function generateOne(
   extension: Module,
-  given: ReturnType<typeof extensionPlan>,
+  given: BuildpackPlan,
   input: GenerateInput,
   layout: OutputLayout,
 ): Promise<ExtensionOutputs> {
