@@ -1,20 +1,38 @@
 /**
- * The layers the lifecycle itself adds (shared/spec/platform.md 4.6 steps 5 and 7): the launcher binary at
- * `/cnb/lifecycle/launcher` and a `/cnb/process/<type>` symlink to it per process, all root-owned; and the
+ * The layers the lifecycle itself adds (shared/spec/platform.md 4.6 steps 5 and 7): the launcher at
+ * `/cnb/lifecycle/launcher` (with the runtime it runs on) and a `/cnb/process/<type>` symlink to it per
+ * process, all root-owned; and the
  * lifecycle's and launcher's SBOM files copied into `<layers>/sbom/` before export (Platform >= 0.11).
  */
+import { statSync } from "node:fs";
 import { copyFile, mkdir, readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { LayerPart } from "@cnbp/core";
 import type { Log } from "../log.js";
 import { LAUNCHER_PATH, LIFECYCLE_DIR, PROCESS_DIR } from "./image-config.js";
 
-/** `/cnb`, `/cnb/lifecycle` and the launcher, root-owned, mode 0755. */
+/**
+ * `/cnb`, `/cnb/lifecycle` and the launcher, root-owned, mode 0755; and, when a `runtime/` dir lies beside the
+ * launcher file (cnbp's launcher is a script for the Node in `/cnb/lifecycle/runtime`), that dir, root-owned.
+ * A launcher that is a static binary (Go's) has none.
+ */
 export function launcherParts(launcherFile: string): LayerPart[] {
+  const runtime = join(dirname(launcherFile), "runtime");
   return [
     { kind: "directory", path: "/cnb", uid: 0, gid: 0, mode: 0o755 },
     { kind: "directory", path: LIFECYCLE_DIR, uid: 0, gid: 0, mode: 0o755 },
     { kind: "file", path: LAUNCHER_PATH, source: launcherFile, uid: 0, gid: 0, mode: 0o755 },
+    ...(statSync(runtime, { throwIfNoEntry: false })?.isDirectory()
+      ? [
+          {
+            kind: "dir",
+            hostDir: runtime,
+            containerPath: `${LIFECYCLE_DIR}/runtime`,
+            owner: { uid: 0, gid: 0 },
+            parents: "none",
+          } satisfies LayerPart,
+        ]
+      : []),
   ];
 }
 

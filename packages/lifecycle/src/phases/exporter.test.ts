@@ -21,6 +21,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { globMatcher, sliceAppDir } from "../export/app-slices.js";
 import { LayerFactory } from "../export/layer-factory.js";
+import { launcherParts } from "../export/lifecycle-layers.js";
 import { layoutPath } from "../images/layout-backend.js";
 import { analyzer } from "./analyzer.js";
 import { type ExportResult, exporter, exportImage } from "./exporter.js";
@@ -549,6 +550,36 @@ describe("exporter layers", () => {
       [join(layers, "examples_web"), "directory", 555, 556, epoch],
       [join(layers, "examples_web", "web"), "directory", 1000, 1001, epoch],
       [join(layers, "examples_web", "web", "file"), "file", 1000, 1001, epoch],
+    ]);
+  });
+
+  it("carries the runtime/ dir beside a launcher file in the launcher layer, root-owned, and none without one", async () => {
+    const tree = join(dir, "launcher-tree");
+    await writeFiles(tree, { "runtime/node": "node\n", "runtime/lib/libc.so.6": "libc\n" });
+    await chmod(join(tree, "runtime", "node"), 0o755);
+    await copyFile("/bin/busybox", join(tree, "launcher"));
+    const factory = new LayerFactory(join(dir, "scratch-launcher"), { uid: 1000, gid: 1001 });
+    await mkdir(join(dir, "scratch-launcher"), { recursive: true });
+    const entries = async (launcherFile: string) => {
+      const built = await factory.parts("launcher", "x", launcherParts(launcherFile));
+      const found: string[] = [];
+      for await (const e of readLayer(built.file))
+        found.push(`${e.path} ${e.type} ${e.uid}:${e.gid} ${e.mode.toString(8)}`);
+      return found;
+    };
+    expect(await entries(join(tree, "launcher"))).toEqual([
+      "/cnb directory 0:0 755",
+      "/cnb/lifecycle directory 0:0 755",
+      "/cnb/lifecycle/launcher file 0:0 755",
+      "/cnb/lifecycle/runtime directory 0:0 755",
+      "/cnb/lifecycle/runtime/lib directory 0:0 755",
+      "/cnb/lifecycle/runtime/lib/libc.so.6 file 0:0 644",
+      "/cnb/lifecycle/runtime/node file 0:0 755",
+    ]);
+    expect(await entries(launcher)).toEqual([
+      "/cnb directory 0:0 755",
+      "/cnb/lifecycle directory 0:0 755",
+      "/cnb/lifecycle/launcher file 0:0 755",
     ]);
   });
 
