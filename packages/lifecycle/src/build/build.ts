@@ -6,6 +6,7 @@
 import { lstat, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { BuildMetadataFile, BuildpackDescriptor, GroupFile, PlanFile, RunImageTarget } from "@cnbp/core";
+import { baseTarget, targetEnv } from "../detect/targets.js";
 import { ExitCode, LifecycleError } from "../exit-codes.js";
 import type { Log } from "../log.js";
 import {
@@ -25,7 +26,6 @@ import { type BuildpackOutputs, type LegacyBomEntry, readOutputs } from "./outpu
 import { ProcessMerger } from "./processes.js";
 import { runBuild } from "./run-build.js";
 import { collectSboms, mkdirOwned, placeSboms, type SbomFile } from "./sbom.js";
-import { targetEnv } from "./target-env.js";
 
 export interface BuildRequest {
   readonly appDir: string;
@@ -68,7 +68,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
   await rm(join(req.layersDir, "sbom"), { recursive: true, force: true });
 
   const env = new BuildEnvironment(req.lifecycleEnv);
-  const target = await targetEnv(req.target, req.osReleasePath);
+  const target = targetEnv(await baseTarget(req.target, req.osReleasePath));
   const processes = new ProcessMerger();
   const labels: BuildpackOutputs["labels"][number][] = [];
   const slices: BuildpackOutputs["slices"][number][] = [];

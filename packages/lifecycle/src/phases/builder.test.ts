@@ -799,6 +799,16 @@ describe("failures and exit codes", () => {
     await expect(stat(join(layers, "example_first"))).rejects.toThrow("ENOENT");
   });
 
+  it("exits 12 when buildpack.toml asks for a Buildpack API group.toml did not", async () => {
+    await setup([{ id: "example/node", build: "true" }]);
+    const descriptor = join(bpDir("example/node"), "buildpack.toml");
+    await writeFile(descriptor, (await readFile(descriptor, "utf8")).replace('api = "0.12"', 'api = "0.13"'));
+    expect(await failure(run())).toEqual({
+      exitCode: 12,
+      message: `builder: buildpack example/node@1.0.0: ${descriptor}: Buildpack API 0.13 is not supported by this lifecycle (it supports 0.7, 0.8, 0.9, 0.10, 0.11, 0.12)`,
+    });
+  });
+
   it("exits 52 for a group buildpack missing from the buildpacks dir", async () => {
     await setup([{ id: "example/node", build: "true" }]);
     await rm(join(buildpacks, "example_node"), { recursive: true });
