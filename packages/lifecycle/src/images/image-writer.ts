@@ -190,11 +190,16 @@ export class LayoutImageWriter implements ImageWriter {
       for (const [i, layer] of layers.entries()) {
         const { digest, size } = layer.descriptor;
         if ((await layout.blobSize(digest)) === size) continue;
-        await layout.writeBlob(await openBlob(layer), {
-          digest,
-          size,
-          mediaType: layer.descriptor.mediaType,
-        });
+        if (layer.origin.kind === "file") {
+          // just written and hashed by the exporter: linked in place when the filesystem allows
+          await layout.linkBlob(layer.origin.path, layer.descriptor);
+        } else {
+          await layout.writeBlob(await openBlob(layer), {
+            digest,
+            size,
+            mediaType: layer.descriptor.mediaType,
+          });
+        }
         bytesWritten += size;
         transfers[i] = { how: "written", bytes: (transfers[i] as BlobTransfer).bytes + size };
       }

@@ -196,7 +196,10 @@ async function exportWith(argv: readonly string[], env: Env): Promise<ExportResu
     fail(`opening the cache: ${(err as Error).message}`);
   }
 
-  const scratch = await mkdtemp(join(tmpdir(), "cnbp-exporter-"));
+  // in layout mode new layers are made on the layout's filesystem, to be linked into it rather than copied
+  const scratchRoot = inputs.useLayout ? (inputs.layoutDir as string) : tmpdir();
+  await mkdir(scratchRoot, { recursive: true });
+  const scratch = await mkdtemp(join(scratchRoot, ".cnbp-exporter-"));
   try {
     if (apiAtLeast(api, "0.11")) {
       await copyLifecycleSboms(inputs.layersDir, inputs.launcherSbomDir, log);

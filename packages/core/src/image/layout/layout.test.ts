@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readdir, readFile, rm, truncate, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { gunzipSync } from "node:zlib";
@@ -119,6 +119,36 @@ describe("blobs", () => {
       chunks.push(c);
     expect(Buffer.concat(chunks)).toEqual(data);
     expect(await layout.readBlob(digest)).toEqual(data);
+  });
+
+  it("links a file just written into place, and copies it (verified) across filesystems", async () => {
+    const dir = await tempDir();
+    const layout = await OciLayout.create(join(dir, "layout"));
+    const bytes = Buffer.from("a layer's bytes\n");
+    const descriptor = { mediaType: MediaType.ociLayer, digest: sha256Digest(bytes), size: bytes.length };
+    const file = join(dir, "layer.tar");
+    await writeFile(file, bytes);
+    expect(await layout.linkBlob(file, descriptor)).toEqual(descriptor);
+    const blob = join(dir, "layout", "blobs", "sha256", hex(descriptor.digest));
+    expect((await stat(blob)).ino).toBe((await stat(file)).ino);
+
+    // /dev/shm is another filesystem: no link, a verified copy
+    const shm = await mkdtemp("/dev/shm/cnbp-layout-");
+    try {
+      const other = await OciLayout.create(join(dir, "other"));
+      const away = join(shm, "layer.tar");
+      await writeFile(away, bytes);
+      await other.linkBlob(away, descriptor);
+      const copied = join(dir, "other", "blobs", "sha256", hex(descriptor.digest));
+      expect(await readFile(copied)).toEqual(bytes);
+      expect((await stat(copied)).ino).not.toBe((await stat(away)).ino);
+      const lie = { ...descriptor, digest: sha256Digest(Buffer.from("something else")) };
+      expect((await errorOf(other.linkBlob(away, lie))).message).toBe(
+        `${join(dir, "other")}/blobs/sha256/${hex(lie.digest)}: the content written hashes to ${descriptor.digest} (16 bytes), not to the digest stated`,
+      );
+    } finally {
+      await rm(shm, { recursive: true, force: true });
+    }
   });
 
   it("names the blob when its content does not match its digest or size", async () => {

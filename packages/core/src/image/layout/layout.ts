@@ -6,7 +6,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -222,6 +222,29 @@ export class OciLayout extends OciLayoutReader {
       await rm(tmp, { force: true });
       throw err;
     }
+  }
+
+  /**
+   * Puts a file that the caller has just written and hashed into the layout as the blob `digest`, by a hard
+   * link when the file is on the layout's filesystem (no byte copied), else by `writeBlob`, which copies and
+   * verifies it. The file must not change afterwards.
+   */
+  async linkBlob(path: string, descriptor: Descriptor): Promise<Descriptor> {
+    const dest = join(this.dir, blobPath(descriptor.digest));
+    if ((await this.blobSize(descriptor.digest)) === descriptor.size) return descriptor;
+    await mkdir(join(this.dir, "blobs", "sha256"), { recursive: true });
+    try {
+      await link(path, dest);
+      return descriptor;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "EXDEV" && code !== "EPERM" && code !== "EMLINK" && code !== "EEXIST") throw err;
+    }
+    return this.writeBlob(createReadStream(path), {
+      digest: descriptor.digest,
+      size: descriptor.size,
+      mediaType: descriptor.mediaType,
+    });
   }
 
   private checkWritten(digest: Digest, size: number, opts: WriteBlobOptions): void {
