@@ -4,7 +4,7 @@
  * run as root (CI); the exact <generated> tree, analyzed.toml and plan.toml they leave, what bin/generate
  * sees, and each rule an extension's output can break, with its message and exit code.
  */
-import { chmod, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { type AnalyzedMetadata, analyzedToml, type PlanFile, parseSpec } from "@cnbp/core";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
@@ -382,6 +382,14 @@ describe("generate errors", () => {
     await expect(generate(input([apt]).input)).rejects.toMatchObject({
       exitCode: ExitCode.generateFailed,
       message: `extension example/apt@0.1.0: ${join(base, "extensions/example_apt/0.1.0/bin/generate")} is not executable`,
+    });
+    // a directory passes the access check but cannot be started
+    const bin = join(base, "extensions/example_apt/0.1.0/bin/generate");
+    await rm(bin);
+    await mkdir(bin);
+    await expect(generate(input([apt]).input)).rejects.toMatchObject({
+      exitCode: ExitCode.generateFailed,
+      message: `extension example/apt@0.1.0: cannot run ${bin}: spawn ${bin} EACCES`,
     });
   });
 

@@ -140,9 +140,9 @@ async function generateOne(
   const planPath = await layout.planPath(extension);
   await writeFile(planPath, serializeSpec(buildpackPlan, given));
 
-  let readFrom = outputDir;
   const bin = generatePath(extension);
-  if (await exists(bin)) {
+  const hasGenerate = await exists(bin);
+  if (hasGenerate) {
     const why = await notExecutable(bin);
     if (why) throw new LifecycleError(ExitCode.generateFailed, `${who}: ${why}`);
     const exitCode = await runGenerate(extension, outputDir, planPath, {
@@ -153,15 +153,20 @@ async function generateOne(
       target: input.target,
       execEnv: input.execEnv,
       lifecycleEnv: input.env,
+    }).catch((err: Error) => {
+      throw new LifecycleError(ExitCode.generateFailed, `${who}: cannot run ${bin}: ${err.message}`, {
+        cause: err,
+      });
     });
     if (exitCode !== 0) {
       throw new LifecycleError(ExitCode.generateFailed, `${who}: ${bin} exited with code ${exitCode}`);
     }
-  } else {
-    readFrom = await layout.prepopulated(extension, join(extension.dir, "generate"), outputDir);
   }
 
   try {
+    const readFrom = hasGenerate
+      ? outputDir
+      : await layout.prepopulated(extension, join(extension.dir, "generate"), outputDir);
     return await readOutputs(extension, readFrom, input);
   } catch (err) {
     throw new LifecycleError(ExitCode.generate, `${who}: ${(err as Error).message}`, { cause: err });
