@@ -1,18 +1,18 @@
 /** The phases this lifecycle implements, by the names platforms call them. */
+import type { Env } from "../platform/inputs.js";
 import { analyzer } from "./analyzer.js";
+import { builder } from "./builder.js";
 import { exporter } from "./exporter.js";
 import { rebaser } from "./rebaser.js";
 import { restorer } from "./restorer.js";
 
-export type Phase = (
-  argv: readonly string[],
-  env: Readonly<Record<string, string | undefined>>,
-) => Promise<void>;
+export type Phase = (argv: readonly string[], env: Env) => Promise<void>;
 
-export const PHASES: Readonly<Record<string, Phase>> = { analyzer, exporter, rebaser, restorer };
+export const PHASES: Readonly<Record<string, Phase>> = { analyzer, builder, exporter, rebaser, restorer };
 
 const VERBS: Readonly<Record<string, string>> = {
   analyze: "analyzer",
+  build: "builder",
   export: "exporter",
   rebase: "rebaser",
   restore: "restorer",
