@@ -16,7 +16,7 @@ import {
   parseSpec,
 } from "@cnbp/core";
 import { Environment } from "../env/environment.js";
-import { notExecutable, runExecutable } from "../modules/run.js";
+import { notExecutable, type RunResult, runExecutable } from "../modules/run.js";
 import type { Module } from "../modules/store.js";
 
 /** What a detect run gave: its exit code (-1 when it errored without one), output, plan, or why it errored. */
@@ -46,6 +46,8 @@ export const FAIL = 100;
 /** Runs modules' detects with one set of inputs; the environment up to the CNB_* variables is built once. */
 export class DetectRunner {
   private readonly baseEnvs = new Map<boolean, Promise<Environment>>();
+  private plansDir: Promise<string> | undefined;
+  private plans = 0;
 
   constructor(private readonly inputs: DetectInputs) {}
 
@@ -63,32 +65,47 @@ export class DetectRunner {
   }
 
   private async run(module: Module, label: string, detectPath: string): Promise<DetectRun> {
-    const why = await notExecutable(detectPath);
-    if (why) return { code: -1, output: "", error: `${label}: cannot run bin/detect: ${why}` };
-    const planDir = await mkdtemp(join(tmpdir(), "plan."));
+    const planPath = join(await this.planDir(), `${this.plans++}.toml`);
     try {
-      const planPath = join(planDir, "plan.toml");
       await writeFile(planPath, "", { mode: 0o600 });
       const user = this.inputs.user;
-      if (user && process.getuid?.() === 0) {
-        await chown(planDir, user.uid, user.gid);
-        await chown(planPath, user.uid, user.gid);
-      }
+      if (user && process.getuid?.() === 0) await chown(planPath, user.uid, user.gid);
       const env = await this.envFor(module, planPath);
-      const result = await runExecutable({
-        path: detectPath,
-        args: [this.inputs.platformDir, planPath],
-        env,
-        cwd: this.inputs.appDir,
-        ...(user ? { user } : {}),
-        output: "collect",
-      });
+      let result: RunResult;
+      try {
+        result = await runExecutable({
+          path: detectPath,
+          args: [this.inputs.platformDir, planPath],
+          env,
+          cwd: this.inputs.appDir,
+          ...(user ? { user } : {}),
+          output: "collect",
+        });
+      } catch (err) {
+        const why = (await notExecutable(detectPath)) ?? (err as Error).message;
+        return { code: -1, output: "", error: `${label}: cannot run bin/detect: ${why}` };
+      }
       if (result.exitCode !== PASS) return { code: result.exitCode, output: result.output };
       const checked = checkPlan(module, label, await readFile(planPath, "utf8"), "build plan");
       return { ...checked, output: result.output };
     } finally {
-      await rm(planDir, { recursive: true, force: true });
+      await rm(planPath, { force: true });
     }
+  }
+
+  /** One temp dir per run for the modules' plan files, the build user's when the lifecycle is root. */
+  private planDir(): Promise<string> {
+    this.plansDir ??= mkdtemp(join(tmpdir(), "plan.")).then(async (dir) => {
+      const user = this.inputs.user;
+      if (user && process.getuid?.() === 0) await chown(dir, user.uid, user.gid);
+      return dir;
+    });
+    return this.plansDir;
+  }
+
+  /** Removes the plan files' dir. */
+  async close(): Promise<void> {
+    if (this.plansDir) await rm(await this.plansDir, { recursive: true, force: true });
   }
 
   private async prepopulated(module: Module, label: string): Promise<DetectRun> {

@@ -473,7 +473,7 @@ describe("what bin/detect sees", () => {
     const newSeen = await seen("new");
     const planPath = newSeen.args[1] as string;
     expect(newSeen.args).toEqual([dir("platform"), planPath]);
-    expect(planPath).toMatch(/\/plan\.[^/]+\/plan\.toml$/);
+    expect(planPath).toMatch(/\/plan\.[^/]+\/\d+\.toml$/);
     expect(newSeen.ids).toBe(`${ids} ${dir("app")}`);
     expect(newSeen.env).toEqual([
       `CNB_BUILDPACK_DIR=${bpDir("new")}`,
@@ -491,7 +491,7 @@ describe("what bin/detect sees", () => {
     ]);
 
     const oldSeen = await seen("old");
-    expect(oldSeen.args).toEqual([dir("platform"), expect.stringMatching(/\/plan\.toml$/)]);
+    expect(oldSeen.args).toEqual([dir("platform"), expect.stringMatching(/\.toml$/)]);
     expect(oldSeen.env).toEqual([
       `CNB_BUILDPACK_DIR=${bpDir("old")}`,
       "FROM_OPERATOR=operator default",

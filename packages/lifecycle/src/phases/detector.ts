@@ -146,9 +146,9 @@ export async function detect(o: DetectOptions): Promise<DetectResult> {
     log: report,
   });
   // every module the order names must exist with a supported API before anything runs (as the Go lifecycle)
-  for (const ref of modules) await detector.lookup(ref);
+  await Promise.all(modules.map((ref) => detector.lookup(ref)));
 
-  const outcome = await detector.detect(order);
+  const outcome = await detector.detect(order).finally(() => runner.close());
   if (!outcome.passed) {
     report.replay(o.fullLog ?? o.log);
     o.log.error("No buildpack groups passed detection.");
