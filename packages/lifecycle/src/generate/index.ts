@@ -1,4 +1,3 @@
 /** Extensions' generate step, run by the detector when the chosen group has extensions. */
 export { type GenerateInput, type GenerateResult, generate } from "./generate.js";
 export type { BuildUser } from "./layout.js";
-export type { TargetValues } from "./run-generate.js";

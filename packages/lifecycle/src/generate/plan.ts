@@ -14,6 +14,8 @@ export function extensionPlan(plan: PlanFile, id: string): BuildpackPlan {
 
 /** The plan without the entries whose dependency is one of `names` (the names an extension received). */
 export function withoutNames(plan: PlanFile, names: ReadonlySet<string>): PlanFile {
-  const entries = (plan.entries ?? []).filter((entry) => !names.has(entry.requires[0]?.name ?? ""));
-  return { ...plan, entries };
+  const { entries: all, ...rest } = plan;
+  const entries = (all ?? []).filter((entry) => !names.has(entry.requires[0]?.name ?? ""));
+  // an empty plan is an empty file, as the detector writes it
+  return entries.length > 0 ? { ...rest, entries } : rest;
 }

@@ -4,18 +4,12 @@
  */
 import { join } from "node:path";
 import { apiAtLeast } from "@cnbp/core";
+import { type BaseTarget, targetEnv } from "../detect/targets.js";
 import { Environment } from "../env/environment.js";
 import { runExecutable } from "../modules/run.js";
 import type { Module } from "../modules/store.js";
 
 /** The base image's target as the detector worked it out (buildpack.md 3.4), given to modules as CNB_TARGET_*. */
-export interface TargetValues {
-  readonly os: string;
-  readonly arch: string;
-  readonly archVariant?: string;
-  readonly distroName?: string;
-  readonly distroVersion?: string;
-}
 
 /** What every extension's generate gets alike. */
 export interface GenerateContext {
@@ -23,7 +17,7 @@ export interface GenerateContext {
   readonly platformDir: string;
   readonly buildConfigDir: string;
   readonly user: { readonly uid: number; readonly gid: number };
-  readonly target: TargetValues;
+  readonly target: BaseTarget;
   /** CNB_EXEC_ENV, given to modules of Buildpack API 0.12 and newer. */
   readonly execEnv: string;
   /** The lifecycle's own environment; only what buildpack.md 6.1 lets through reaches the extension. */
@@ -63,12 +57,7 @@ async function generateEnvironment(
   env.set("CNB_PLATFORM_DIR", ctx.platformDir);
   env.set("CNB_BP_PLAN_PATH", planPath);
   if (apiAtLeast(extension.api, "0.10")) {
-    const { target } = ctx;
-    env.set("CNB_TARGET_OS", target.os);
-    env.set("CNB_TARGET_ARCH", target.arch);
-    if (target.archVariant) env.set("CNB_TARGET_ARCH_VARIANT", target.archVariant);
-    if (target.distroName) env.set("CNB_TARGET_DISTRO_NAME", target.distroName);
-    if (target.distroVersion) env.set("CNB_TARGET_DISTRO_VERSION", target.distroVersion);
+    for (const [name, value] of Object.entries(targetEnv(ctx.target))) env.set(name, value);
   }
   if (apiAtLeast(extension.api, "0.12")) env.set("CNB_EXEC_ENV", ctx.execEnv);
   return env.toRecord();

@@ -120,6 +120,65 @@ describe("detector phase", () => {
     expect(await ran()).toEqual(["example/first", "example/node", "example/npm"]);
   });
 
+  it("runs the selected extensions' generate: Dockerfiles in <generated>, the run image switched, their plan entries gone", async () => {
+    const generateScript = [
+      "#!/bin/sh",
+      'mkdir -p "$1/context"',
+      'echo "from the extension" > "$1/context/note.txt"',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own ${base_image}
+      'printf "ARG base_image\\nFROM \\${base_image}\\nCOPY note.txt /note.txt\\n" > "$1/build.Dockerfile"',
+      'printf "FROM 127.0.0.1:5000/other/run:1\\n" > "$1/run.Dockerfile"',
+      "",
+    ].join("\n");
+    await setup(
+      [
+        {
+          kind: "extension",
+          id: "example/curl",
+          detect: detectScript(out, "curl", 0, `[[provides]]\nname = "curl"`),
+        },
+        passing("example/app", `[[requires]]\nname = "curl"`),
+      ],
+      `${orderToml([["example/app"]])}\n${orderToml([["example/curl"]], "order-extensions")}`,
+    );
+    const generatePath = join(dir("extensions"), "example_curl", "1.0.0", "bin", "generate");
+    await writeFile(generatePath, generateScript);
+    await chmod(generatePath, 0o755);
+    await detector(
+      [
+        "-app",
+        dir("app"),
+        "-buildpacks",
+        dir("buildpacks"),
+        "-extensions",
+        dir("extensions"),
+        "-order",
+        dir("order.toml"),
+        "-analyzed",
+        dir("analyzed.toml"),
+        "-run",
+        dir("run.toml"),
+        "-log-level",
+        "error",
+      ],
+      { CNB_PLATFORM_API: "0.15", CNB_LAYERS_DIR: dir("layers"), CNB_USER_ID: "1000", CNB_GROUP_ID: "1000" },
+    );
+    expect(await readFile(dir("layers/group.toml"), "utf8")).toBe(
+      `[[group]]\nid = "example/app"\nversion = "1.0.0"\napi = "0.12"\n\n[[group-extensions]]\nid = "example/curl"\nversion = "1.0.0"\napi = "0.12"\n`,
+    );
+    // curl was the extension's to provide: nothing is left for the buildpacks
+    expect(await readFile(dir("layers/plan.toml"), "utf8")).toBe("\n");
+    const generated = join(dir("layers"), "generated", "example_curl");
+    expect(await readFile(join(generated, "build.Dockerfile"), "utf8")).toBe(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own ${base_image}
+      "ARG base_image\nFROM ${base_image}\nCOPY note.txt /note.txt\n",
+    );
+    expect(await readFile(join(generated, "context", "note.txt"), "utf8")).toBe("from the extension\n");
+    expect(await readFile(dir("analyzed.toml"), "utf8")).toBe(
+      `[run-image]\nreference = "127.0.0.1:5000/other/run:1"\nimage = "127.0.0.1:5000/other/run:1"\n\n[build-image]\nreference = ""\nextend = true\n`,
+    );
+  });
+
   it("refuses positional arguments and flags of newer Platform APIs", async () => {
     const env = { CNB_PLATFORM_API: "0.14", CNB_USER_ID: "1000" };
     await expect(detector(["extra"], env)).rejects.toMatchObject({

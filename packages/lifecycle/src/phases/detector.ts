@@ -1,11 +1,9 @@
 /**
  * detector (shared/spec/platform.md 4.2, buildpack.md 2-3): reads order.toml (and system.toml from 0.15) and
  * the run image target from analyzed.toml, runs the modules' detects, selects the first group that passes,
- * and writes group.toml and plan.toml.
- *
- * Not done here: when the selected group has extensions, their `bin/generate` (extensions.md 3-5) runs after
- * this; detect() returns the selected extensions with their Module and the resolved plan for it. Extensions
- * before Platform API 0.13 are not gated behind CNB_EXPERIMENTAL_MODE.
+ * and writes group.toml and plan.toml; when the group has extensions, runs their `bin/generate`
+ * (extensions.md 3-5, ../generate/), which rewrites plan.toml and analyzed.toml. Extensions before Platform
+ * API 0.13 are not gated behind CNB_EXPERIMENTAL_MODE.
  */
 import { chown, mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -16,7 +14,9 @@ import {
   groupToml,
   type PlanFile,
   planToml,
+  type RunFile,
   readSpecFile,
+  runToml,
   serializeSpec,
 } from "@cnbp/core";
 import type { FlagSpec } from "../cli/flags.js";
@@ -24,8 +24,9 @@ import { type DetectedModule, OrderDetector } from "../detect/detect-order.js";
 import { readDetectOrder } from "../detect/order.js";
 import { RecordedLog } from "../detect/recorded-log.js";
 import { DetectRunner } from "../detect/run-detect.js";
-import { baseTarget, targetEnv } from "../detect/targets.js";
+import { type BaseTarget, baseTarget, targetEnv } from "../detect/targets.js";
 import { ExitCode, LifecycleError } from "../exit-codes.js";
+import { generate } from "../generate/index.js";
 import { createLog, type Log } from "../log.js";
 import { ModuleStore } from "../modules/store.js";
 import type { Env } from "../platform/inputs.js";
@@ -79,6 +80,37 @@ export async function detector(argv: readonly string[], env: Env): Promise<void>
   });
   await writeOwned(inputs.groupPath, serializeSpec(groupToml, result.group), user);
   await writeOwned(inputs.planPath, serializeSpec(planToml, result.plan), user);
+  if (result.extensions.length === 0) return;
+  await generate({
+    extensions: result.extensions.map((e) => e.module),
+    plan: result.plan,
+    platformApi: api,
+    paths: {
+      appDir: inputs.appDir,
+      platformDir: inputs.platformDir,
+      buildConfigDir: inputs.buildConfigDir,
+      generatedDir: inputs.generatedDir,
+      analyzedPath: inputs.analyzedPath,
+      planPath: inputs.planPath,
+    },
+    user,
+    analyzed: result.analyzed,
+    runToml: await readRunToml(inputs.runPath),
+    target: result.target,
+    execEnv: inputs.execEnv,
+    env,
+    log,
+  });
+}
+
+/** run.toml, only to warn when an extension switches to an image it does not list; missing is fine. */
+async function readRunToml(path: string): Promise<RunFile | undefined> {
+  try {
+    return await readSpecFile(runToml, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    return fail(`reading run.toml: ${(err as Error).message}`);
+  }
 }
 
 function userId(text: string, name: string): number {
@@ -117,6 +149,10 @@ export interface DetectResult {
   readonly extensions: readonly DetectedModule[];
   readonly group: GroupFile;
   readonly plan: PlanFile;
+  /** analyzed.toml as read (generate rewrites it). */
+  readonly analyzed: AnalyzedMetadata | undefined;
+  /** The run image's target the modules were matched against and told about. */
+  readonly target: BaseTarget;
 }
 
 /**
@@ -174,6 +210,8 @@ export async function detect(o: DetectOptions): Promise<DetectResult> {
       ...(extensions.length > 0 ? { "group-extensions": extensions.map(element) } : {}),
     },
     plan: outcome.entries.length > 0 ? { entries: outcome.entries } : {},
+    analyzed,
+    target,
   };
 }
 

@@ -2,17 +2,26 @@
 import type { Env } from "../platform/inputs.js";
 import { analyzer } from "./analyzer.js";
 import { builder } from "./builder.js";
+import { detector } from "./detector.js";
 import { exporter } from "./exporter.js";
 import { rebaser } from "./rebaser.js";
 import { restorer } from "./restorer.js";
 
 export type Phase = (argv: readonly string[], env: Env) => Promise<void>;
 
-export const PHASES: Readonly<Record<string, Phase>> = { analyzer, builder, exporter, rebaser, restorer };
+export const PHASES: Readonly<Record<string, Phase>> = {
+  analyzer,
+  builder,
+  detector,
+  exporter,
+  rebaser,
+  restorer,
+};
 
 const VERBS: Readonly<Record<string, string>> = {
   analyze: "analyzer",
   build: "builder",
+  detect: "detector",
   export: "exporter",
   rebase: "rebaser",
   restore: "restorer",
