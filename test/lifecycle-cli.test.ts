@@ -52,7 +52,7 @@ describe("the lifecycle entry point", () => {
     const unknown = await run(MAIN, ["nope"]);
     expect(unknown.exitCode).toBe(3);
     expect(unknown.stderr).toBe(
-      "usage: lifecycle <phase> [flags]: phases are analyzer, builder, detector, exporter, rebaser, restorer",
+      "usage: lifecycle <phase> [flags]: phases are analyzer, builder, creator, detector, exporter, rebaser, restorer",
     );
   });
 });

@@ -54,7 +54,6 @@ describe("the /cnb/lifecycle tree", () => {
       "/creator",
       "/detector",
       "/exporter",
-      "/extender",
       "/launcher",
       "/lifecycle",
       "/lifecycle.toml",

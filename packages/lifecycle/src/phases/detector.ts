@@ -29,7 +29,7 @@ import { ExitCode, LifecycleError } from "../exit-codes.js";
 import { generate } from "../generate/index.js";
 import { createLog, type Log } from "../log.js";
 import { ModuleStore } from "../modules/store.js";
-import type { Env } from "../platform/inputs.js";
+import type { Env, Inputs } from "../platform/inputs.js";
 import { startPhase } from "./start.js";
 
 export const DETECTOR_FLAGS: readonly FlagSpec[] = [
@@ -62,24 +62,7 @@ export async function detector(argv: readonly string[], env: Env): Promise<void>
       ExitCode.failed,
     );
   }
-  const result = await detect({
-    platformApi: api,
-    appDir: inputs.appDir,
-    buildpacksDir: inputs.buildpacksDir,
-    extensionsDir: inputs.extensionsDir,
-    platformDir: inputs.platformDir,
-    buildConfigDir: inputs.buildConfigDir,
-    orderPath: inputs.orderPath,
-    systemPath: inputs.systemPath,
-    analyzedPath: inputs.analyzedPath,
-    execEnv: inputs.execEnv,
-    lifecycleEnv: env,
-    user,
-    log,
-    fullLog: createLog("debug"),
-  });
-  await writeOwned(inputs.groupPath, serializeSpec(groupToml, result.group), user);
-  await writeOwned(inputs.planPath, serializeSpec(planToml, result.plan), user);
+  const result = await runDetection(api, inputs, env, log, user);
   if (result.extensions.length === 0) return;
   await generate({
     extensions: result.extensions.map((e) => e.module),
@@ -116,6 +99,35 @@ async function readRunToml(path: string): Promise<RunFile | undefined> {
 function userId(text: string, name: string): number {
   if (!/^\d+$/.test(text)) fail(`${name}: "${text}" is not a numeric id`, ExitCode.invalidArgs);
   return Number(text);
+}
+
+/** Detection with a phase's inputs, and group.toml and plan.toml written (the detector's and the creator's). */
+export async function runDetection(
+  api: string,
+  inputs: Inputs,
+  env: Env,
+  log: Log,
+  user: { readonly uid: number; readonly gid: number },
+): Promise<DetectResult> {
+  const result = await detect({
+    platformApi: api,
+    appDir: inputs.appDir,
+    buildpacksDir: inputs.buildpacksDir,
+    extensionsDir: inputs.extensionsDir,
+    platformDir: inputs.platformDir,
+    buildConfigDir: inputs.buildConfigDir,
+    orderPath: inputs.orderPath,
+    systemPath: inputs.systemPath,
+    analyzedPath: inputs.analyzedPath,
+    execEnv: inputs.execEnv,
+    lifecycleEnv: env,
+    user,
+    log,
+    fullLog: createLog("debug"),
+  });
+  await writeOwned(inputs.groupPath, serializeSpec(groupToml, result.group), user);
+  await writeOwned(inputs.planPath, serializeSpec(planToml, result.plan), user);
+  return result;
 }
 
 export interface DetectOptions {

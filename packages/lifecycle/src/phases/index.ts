@@ -2,6 +2,7 @@
 import type { Env } from "../platform/inputs.js";
 import { analyzer } from "./analyzer.js";
 import { builder } from "./builder.js";
+import { creator } from "./creator.js";
 import { detector } from "./detector.js";
 import { exporter } from "./exporter.js";
 import { rebaser } from "./rebaser.js";
@@ -12,6 +13,7 @@ export type Phase = (argv: readonly string[], env: Env) => Promise<void>;
 export const PHASES: Readonly<Record<string, Phase>> = {
   analyzer,
   builder,
+  creator,
   detector,
   exporter,
   rebaser,
@@ -21,6 +23,7 @@ export const PHASES: Readonly<Record<string, Phase>> = {
 const VERBS: Readonly<Record<string, string>> = {
   analyze: "analyzer",
   build: "builder",
+  create: "creator",
   detect: "detector",
   export: "exporter",
   rebase: "rebaser",

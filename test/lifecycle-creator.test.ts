@@ -1,0 +1,180 @@
+/**
+ * A whole build the way a platform runs a trusted builder: the creator from the /cnb/lifecycle tree inside a
+ * container of the busybox build image (no libc, no bash), two shell-script buildpacks, the app image pushed
+ * to the local registry, then run under Podman for each of its process types. A second build restores the
+ * cache and reuses every layer.
+ */
+import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inRegistry, REGISTRY, REPO_ROOT, RUN_ID, STACKS } from "#test-utils";
+
+const TREE = join(REPO_ROOT, "packages/lifecycle/dist/cnb-lifecycle");
+const dir = join(tmpdir(), `cnbp-creator-${RUN_ID}`);
+const IMAGE = `${REGISTRY}/cnbp-test/${RUN_ID}/created:1`;
+
+/** Two buildpacks: a runtime that later buildpacks build with and apps run with, and the app's. */
+const FILES: Record<string, string> = {
+  "buildpacks/ex_runtime/1.0.0/buildpack.toml":
+    'api = "0.10"\n[buildpack]\nid = "ex/runtime"\nversion = "1.0.0"\n[[targets]]\nos = "linux"\n',
+  "buildpacks/ex_runtime/1.0.0/bin/detect":
+    '#!/bin/sh\nprintf "[[provides]]\\nname = \\"runtime\\"\\n" > "$2"\n',
+  "buildpacks/ex_runtime/1.0.0/bin/build": [
+    "#!/bin/sh",
+    "set -eu",
+    'rt="$CNB_LAYERS_DIR/rt"',
+    'if [ -x "$rt/bin/hello-rt" ]; then echo "runtime: kept from the cache"; else',
+    '  mkdir -p "$rt/bin" "$rt/env"',
+    '  printf \'#!/bin/sh\\necho "runtime says $GREETING $*"\\n\' > "$rt/bin/hello-rt"',
+    '  chmod +x "$rt/bin/hello-rt"',
+    '  printf hello > "$rt/env/GREETING.default"',
+    "fi",
+    'printf "[types]\\nlaunch = true\\nbuild = true\\ncache = true\\n[metadata]\\nversion = \\"1\\"\\n" > "$rt.toml"',
+    "",
+  ].join("\n"),
+  "buildpacks/ex_app/1.0.0/buildpack.toml":
+    'api = "0.12"\n[buildpack]\nid = "ex/app"\nversion = "1.0.0"\n[[targets]]\nos = "linux"\n',
+  "buildpacks/ex_app/1.0.0/bin/detect":
+    '#!/bin/sh\n[ -f app.txt ] || exit 100\nprintf "[[requires]]\\nname = \\"runtime\\"\\n" > "$2"\n',
+  "buildpacks/ex_app/1.0.0/bin/build": [
+    "#!/bin/sh",
+    "set -eu",
+    "# the runtime's build layer is on PATH here",
+    'hello-rt "at build" > "$CNB_LAYERS_DIR/built.txt.tmp"',
+    'mkdir -p "$CNB_LAYERS_DIR/web/bin"',
+    'mv "$CNB_LAYERS_DIR/built.txt.tmp" "$CNB_LAYERS_DIR/web/built.txt"',
+    'printf "[types]\\nlaunch = true\\n" > "$CNB_LAYERS_DIR/web.toml"',
+    'cat > "$CNB_LAYERS_DIR/launch.toml" <<TOML',
+    "[[processes]]",
+    'type = "web"',
+    'command = ["hello-rt"]',
+    'args = ["from", "web"]',
+    "default = true",
+    "",
+    "[[processes]]",
+    'type = "worker"',
+    'command = ["cat", "/layers/ex_app/web/built.txt", "/workspace/app.txt"]',
+    "TOML",
+    "",
+  ].join("\n"),
+  "order.toml":
+    '[[order]]\n[[order.group]]\nid = "ex/runtime"\nversion = "1.0.0"\n[[order.group]]\nid = "ex/app"\nversion = "1.0.0"\n',
+  "workspace/app.txt": "the app's own file\n",
+};
+
+async function writeFiles() {
+  for (const [path, content] of Object.entries(FILES)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+    if (path.includes("/bin/")) await chmod(join(dir, path), 0o755);
+  }
+  await mkdir(join(dir, "cache"));
+  await mkdir(join(dir, "extensions"));
+}
+
+/** The creator in a container of the build image, started as root as platforms start it. */
+async function create(order = join(dir, "order.toml")) {
+  await rm(join(dir, "layers"), { recursive: true, force: true });
+  await mkdir(join(dir, "layers"));
+  const mounts = [
+    [TREE, "/cnb/lifecycle", "ro"],
+    [join(dir, "buildpacks"), "/cnb/buildpacks", "ro"],
+    [order, "/cnb/order.toml", "ro"],
+    [join(dir, "extensions"), "/cnb/extensions", "ro"],
+    [join(dir, "workspace"), "/workspace", "rw"],
+    [join(dir, "layers"), "/layers", "rw"],
+    [join(dir, "cache"), "/cache", "rw"],
+  ].flatMap(([host, path, mode]) => ["-v", `${host}:${path}:${mode}`]);
+  return execa(
+    "podman",
+    [
+      ...["run", "--rm", "--network", "host", "--user", "0:0", ...mounts],
+      ...["-e", "CNB_PLATFORM_API=0.15", STACKS.busybox.build],
+      ...[
+        "/cnb/lifecycle/creator",
+        "-run-image",
+        inRegistry(STACKS.busybox.run),
+        "-cache-dir",
+        "/cache",
+        IMAGE,
+      ],
+    ],
+    { reject: false },
+  );
+}
+
+const runApp = (args: readonly string[]) =>
+  execa("podman", ["run", "--rm", "--pull", "always", "--tls-verify=false", ...args], { reject: false });
+
+beforeAll(async () => {
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  await writeFiles();
+});
+afterAll(async () => {
+  await execa("podman", ["rmi", "-f", IMAGE], { reject: false });
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("the creator", () => {
+  it("builds and exports an app image whose process types run under Podman", async () => {
+    const r = await create();
+    expect(r.exitCode, r.stderr).toBe(0);
+    const lines = r.stdout.split("\n");
+    expect(lines.filter((l) => l.startsWith("===> "))).toEqual([
+      "===> ANALYZING",
+      "===> DETECTING",
+      "===> RESTORING",
+      "===> BUILDING",
+      "===> EXPORTING",
+    ]);
+    expect(lines).toContain("Adding cache layer 'ex/runtime:rt'");
+    expect(lines.filter((l) => l.startsWith("Adding layer"))).toEqual([
+      "Adding layer 'ex/runtime:rt'",
+      "Adding layer 'ex/app:web'",
+      "Adding layer 'buildpacksio/lifecycle:launcher'",
+      "Adding layer 'buildpacksio/lifecycle:config'",
+      "Adding layer 'buildpacksio/lifecycle:process-types'",
+    ]);
+    expect(lines.filter((l) => /^\*\*\* Images \(sha256:[0-9a-f]{64}\):$/.test(l))).toHaveLength(1);
+
+    const web = await runApp([IMAGE]);
+    expect(web).toMatchObject({ exitCode: 0, stdout: "runtime says hello from web" });
+    const args = await runApp([IMAGE, "user", "args"]);
+    expect(args).toMatchObject({ exitCode: 0, stdout: "runtime says hello user args" });
+    const worker = await runApp(["--entrypoint", "/cnb/process/worker", IMAGE]);
+    expect(worker).toMatchObject({ exitCode: 0, stdout: "runtime says hello at build\nthe app's own file" });
+  });
+
+  it("builds again from the cache, reusing every layer", async () => {
+    const r = await create();
+    expect(r.exitCode, r.stderr).toBe(0);
+    const lines = r.stdout.split("\n");
+    expect(lines).toContain("runtime: kept from the cache");
+    expect(lines).toContain("Reusing cache layer 'ex/runtime:rt'");
+    expect(lines.filter((l) => l.startsWith("Adding layer"))).toEqual([]);
+    expect(lines).toContain("Reusing layer 'ex/runtime:rt'");
+    expect(lines).toContain("Reusing 1/1 app layer(s)");
+  });
+
+  it("refuses a group with image extensions (exit 22): their Dockerfiles need the separate phases", async () => {
+    const ext = join(dir, "extensions", "ex_curl", "1.0.0");
+    await mkdir(join(ext, "detect"), { recursive: true });
+    await writeFile(
+      join(ext, "extension.toml"),
+      'api = "0.12"\n[extension]\nid = "ex/curl"\nversion = "1.0.0"\n',
+    );
+    await writeFile(join(ext, "detect", "plan.toml"), '[[provides]]\nname = "runtime"\n');
+    const order = join(dir, "order-with-extensions.toml");
+    await writeFile(
+      order,
+      `${FILES["order.toml"]}[[order-extensions]]\n[[order-extensions.group]]\nid = "ex/curl"\nversion = "1.0.0"\n`,
+    );
+    const r = await create(order);
+    expect(r.exitCode).toBe(22);
+    expect(r.stderr).toBe(
+      "ERROR: creator: the selected group has image extensions (ex/curl@1.0.0), which the creator cannot apply: run the phases one by one",
+    );
+  });
+});
