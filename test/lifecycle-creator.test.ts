@@ -1,8 +1,9 @@
 /**
- * A whole build the way a platform runs a trusted builder: the creator from the /cnb/lifecycle tree inside a
+ * Whole builds the way platforms run them. A trusted builder: the creator from the /cnb/lifecycle tree inside a
  * container of the busybox build image (no libc, no bash), two shell-script buildpacks, the app image pushed
  * to the local registry, then run under Podman for each of its process types. A second build restores the
- * cache and reuses every layer.
+ * cache and reuses every layer. An untrusted one (Debian stack): each phase in its own container, only the
+ * registry phases as root.
  */
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -26,7 +27,8 @@ const FILES: Record<string, string> = {
     "set -eu",
     'rt="$CNB_LAYERS_DIR/rt"',
     'if [ -x "$rt/bin/hello-rt" ]; then echo "runtime: kept from the cache"; else',
-    '  mkdir -p "$rt/bin" "$rt/env"',
+    '  mkdir -p "$rt/bin" "$rt/env" "$rt/profile.d"',
+    "  echo 'export MOOD=cheerful' > \"$rt/profile.d/mood.sh\"",
     '  printf \'#!/bin/sh\\necho "runtime says $GREETING $*"\\n\' > "$rt/bin/hello-rt"',
     '  chmod +x "$rt/bin/hello-rt"',
     '  printf hello > "$rt/env/GREETING.default"',
@@ -74,11 +76,9 @@ async function writeFiles() {
   await mkdir(join(dir, "extensions"));
 }
 
-/** The creator in a container of the build image, started as root as platforms start it. */
-async function create(order = join(dir, "order.toml")) {
-  await rm(join(dir, "layers"), { recursive: true, force: true });
-  await mkdir(join(dir, "layers"));
-  const mounts = [
+/** Mounts of a build container: the tree, the builder's buildpacks and order, the app, layers and cache. */
+function mounts(order: string): string[] {
+  return [
     [TREE, "/cnb/lifecycle", "ro"],
     [join(dir, "buildpacks"), "/cnb/buildpacks", "ro"],
     [order, "/cnb/order.toml", "ro"],
@@ -87,21 +87,34 @@ async function create(order = join(dir, "order.toml")) {
     [join(dir, "layers"), "/layers", "rw"],
     [join(dir, "cache"), "/cache", "rw"],
   ].flatMap(([host, path, mode]) => ["-v", `${host}:${path}:${mode}`]);
+}
+
+/** One phase in a container of a build image, as `user` (root for the phases that need registry access). */
+function phase(buildImage: string, user: string, args: readonly string[], order = join(dir, "order.toml")) {
   return execa(
     "podman",
     [
-      ...["run", "--rm", "--network", "host", "--user", "0:0", ...mounts],
-      ...["-e", "CNB_PLATFORM_API=0.15", STACKS.busybox.build],
-      ...[
-        "/cnb/lifecycle/creator",
-        "-run-image",
-        inRegistry(STACKS.busybox.run),
-        "-cache-dir",
-        "/cache",
-        IMAGE,
-      ],
+      ...["run", "--rm", "--network", "host", "--user", user, ...mounts(order)],
+      ...["-e", "CNB_PLATFORM_API=0.15", buildImage, ...args],
     ],
     { reject: false },
+  );
+}
+
+async function freshLayers() {
+  await rm(join(dir, "layers"), { recursive: true, force: true });
+  await mkdir(join(dir, "layers"));
+}
+
+/** The creator in a container of the build image, started as root as platforms start it. */
+async function create(order = join(dir, "order.toml")) {
+  await freshLayers();
+  const runImage = inRegistry(STACKS.busybox.run);
+  return phase(
+    STACKS.busybox.build,
+    "0:0",
+    ["/cnb/lifecycle/creator", "-run-image", runImage, "-cache-dir", "/cache", IMAGE],
+    order,
   );
 }
 
@@ -176,5 +189,46 @@ describe("the creator", () => {
     expect(r.stderr).toBe(
       "ERROR: creator: the selected group has image extensions (ex/curl@1.0.0), which the creator cannot apply: run the phases one by one",
     );
+  });
+});
+
+describe("the phases one container each, as for a builder the platform does not trust (Debian stack)", () => {
+  const image = `${REGISTRY}/cnbp-test/${RUN_ID}/phased:1`;
+  const build = STACKS.debian.build;
+  const ok = async (user: string, args: readonly string[]) => {
+    const r = await phase(build, user, args);
+    expect(r.exitCode, `${args[0]}: ${r.stderr}`).toBe(0);
+    return r.stdout.split("\n");
+  };
+  afterAll(async () => {
+    await execa("podman", ["rmi", "-f", image], { reject: false });
+  });
+
+  it("analyzer and restorer as root, detector and builder as the build user, exporter as root", async () => {
+    await freshLayers();
+    await rm(join(dir, "cache"), { recursive: true, force: true });
+    await mkdir(join(dir, "cache"));
+    const runImage = inRegistry(STACKS.debian.run);
+    await ok("0:0", ["/cnb/lifecycle/analyzer", "-run-image", runImage, image]);
+    expect(await ok("1000:1000", ["/cnb/lifecycle/detector"])).toEqual([
+      "ex/runtime 1.0.0",
+      "ex/app     1.0.0",
+    ]);
+    await ok("0:0", ["/cnb/lifecycle/restorer", "-cache-dir", "/cache"]);
+    await ok("1000:1000", ["/cnb/lifecycle/builder"]);
+    const exported = await ok("0:0", ["/cnb/lifecycle/exporter", "-cache-dir", "/cache", image]);
+    expect(exported).toContain("Adding cache layer 'ex/runtime:rt'");
+
+    expect(await runApp([image])).toMatchObject({ exitCode: 0, stdout: "runtime says hello from web" });
+    const worker = await runApp(["--entrypoint", "/cnb/process/worker", image]);
+    expect(worker).toMatchObject({ exitCode: 0, stdout: "runtime says hello at build\nthe app's own file" });
+    // a user-defined shell process: Debian has bash, so profile-free `bash -c` works through the launcher
+    const shell = await runApp([
+      "--entrypoint",
+      "/cnb/lifecycle/launcher",
+      image,
+      "echo $GREETING from bash",
+    ]);
+    expect(shell).toMatchObject({ exitCode: 0, stdout: "hello from bash" });
   });
 });
