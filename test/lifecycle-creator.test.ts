@@ -5,7 +5,7 @@
  * cache and reuses every layer. An untrusted one (Debian stack): each phase in its own container, only the
  * registry phases as root.
  */
-import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
@@ -230,5 +230,91 @@ describe("the phases one container each, as for a builder the platform does not 
       "echo $GREETING from bash",
     ]);
     expect(shell).toMatchObject({ exitCode: 0, stdout: "hello from bash" });
+  });
+});
+
+describe("detection with extensions in a busybox build container", () => {
+  it("skips a failing optional buildpack, runs the extension first and lays out its generated Dockerfiles", async () => {
+    await freshLayers();
+    // the platform gives the layers volume to the build user (the analyzer would have)
+    await chown(join(dir, "layers"), 1000, 1000);
+    const ext = join(dir, "extensions", "ex_tools", "1.0.0");
+    await mkdir(join(ext, "bin"), { recursive: true });
+    await writeFile(
+      join(ext, "extension.toml"),
+      'api = "0.12"\n[extension]\nid = "ex/tools"\nversion = "1.0.0"\n',
+    );
+    await writeFile(
+      join(ext, "bin", "detect"),
+      '#!/bin/sh\nprintf "[[provides]]\\nname = \\"tools\\"\\n" > "$2"\n',
+    );
+    await writeFile(
+      join(ext, "bin", "generate"),
+      [
+        "#!/bin/sh",
+        'mkdir -p "$CNB_OUTPUT_DIR/context"',
+        'echo "id: $(id -u)" > "$CNB_OUTPUT_DIR/context/who.txt"',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own ${base_image}
+        'printf "ARG base_image\\nFROM \\${base_image}\\nCOPY who.txt /who.txt\\n" > "$CNB_OUTPUT_DIR/build.Dockerfile"',
+        "",
+      ].join("\n"),
+    );
+    for (const f of ["detect", "generate"]) await chmod(join(ext, "bin", f), 0o755);
+    const skipped = join(dir, "buildpacks", "ex_never", "1.0.0");
+    await mkdir(join(skipped, "bin"), { recursive: true });
+    await writeFile(
+      join(skipped, "buildpack.toml"),
+      'api = "0.12"\n[buildpack]\nid = "ex/never"\nversion = "1.0.0"\n',
+    );
+    await writeFile(join(skipped, "bin", "detect"), "#!/bin/sh\nexit 100\n");
+    await writeFile(join(skipped, "bin", "build"), "#!/bin/sh\nexit 1\n");
+    for (const f of ["detect", "build"]) await chmod(join(skipped, "bin", f), 0o755);
+    const order = join(dir, "order-tools.toml");
+    await writeFile(
+      order,
+      [
+        "[[order]]",
+        '[[order.group]]\nid = "ex/never"\nversion = "1.0.0"\noptional = true',
+        FILES["order.toml"]?.replace("[[order]]\n", ""),
+        '[[order-extensions]]\n[[order-extensions.group]]\nid = "ex/tools"\nversion = "1.0.0"',
+        "",
+      ].join("\n"),
+    );
+    // the app requires tools too, so the extension stays in the group
+    await writeFile(join(dir, "workspace", "tools.txt"), "");
+    const appDetect = join(dir, "buildpacks", "ex_app", "1.0.0", "bin", "detect");
+    const original = FILES["buildpacks/ex_app/1.0.0/bin/detect"] as string;
+    await writeFile(appDetect, `${original}printf "[[requires]]\\nname = \\"tools\\"\\n" >> "$2"\n`);
+    try {
+      const r = await phase(STACKS.busybox.build, "1000:1000", ["/cnb/lifecycle/detector"], order);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout.split("\n")).toEqual([
+        "3 of 4 buildpacks participating",
+        "ex/tools   1.0.0",
+        "ex/runtime 1.0.0",
+        "ex/app     1.0.0",
+      ]);
+    } finally {
+      await writeFile(appDetect, original);
+    }
+    const layers = join(dir, "layers");
+    expect(await readFile(join(layers, "group.toml"), "utf8")).toBe(
+      [
+        '[[group]]\nid = "ex/runtime"\nversion = "1.0.0"\napi = "0.10"\n',
+        '[[group]]\nid = "ex/app"\nversion = "1.0.0"\napi = "0.12"\n',
+        '[[group-extensions]]\nid = "ex/tools"\nversion = "1.0.0"\napi = "0.12"\n',
+      ].join("\n"),
+    );
+    // the extension ran as the build user, its context kept beside its Dockerfile
+    const generated = join(layers, "generated", "ex_tools");
+    expect(await readFile(join(generated, "context", "who.txt"), "utf8")).toBe("id: 1000\n");
+    expect(await readFile(join(generated, "build.Dockerfile"), "utf8")).toBe(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own ${base_image}
+      "ARG base_image\nFROM ${base_image}\nCOPY who.txt /who.txt\n",
+    );
+    // tools was the extension's to provide: only runtime is left for the buildpacks
+    expect(await readFile(join(layers, "plan.toml"), "utf8")).toBe(
+      '[[entries]]\n[[entries.providers]]\nid = "ex/runtime"\nversion = "1.0.0"\n\n[[entries.requires]]\nname = "runtime"\n',
+    );
   });
 });
