@@ -7,7 +7,7 @@ import { chmodSync, closeSync, copyFileSync, mkdirSync, openSync, writeFileSync,
 import { join } from "node:path";
 import { RegistryClient } from "../../packages/core/dist/index.js";
 
-export { layoutPath } from "../../packages/lifecycle/dist/images/layout-backend.js";
+export { layoutPath } from "../../packages/core/dist/index.js";
 export { analyzer } from "../../packages/lifecycle/dist/phases/analyzer.js";
 export { exportImage } from "../../packages/lifecycle/dist/phases/exporter.js";
 export { rebaser } from "../../packages/lifecycle/dist/phases/rebaser.js";

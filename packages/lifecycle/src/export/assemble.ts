@@ -7,17 +7,18 @@
  */
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
+import type { BlobOrigin, LayerToWrite } from "@cnbp/core";
 import {
   type BuildMetadataFile,
   type Descriptor,
   type Digest,
+  layerForDiffId,
   layerTypes,
   MediaType,
   type PreviousImageMetadata,
+  type SourceImage,
 } from "@cnbp/core";
 import { ExitCode, LifecycleError } from "../exit-codes.js";
-import type { BlobOrigin, LayerToWrite } from "../images/image-writer.js";
-import { layerForDiffId, type SourceImage } from "../images/source-image.js";
 import type { Log } from "../log.js";
 import { BadSlicePattern, sliceAppDir } from "./app-slices.js";
 import { type BuildpackLayers, type GroupBuildpack, readBuildpackLayers } from "./buildpack-layers.js";

@@ -2,8 +2,9 @@
  * The run image and previous image by the identifiers analyzed.toml records: a digest reference in a
  * registry, or `<layout dir>@<manifest digest>` in layout mode (what the analyzer's LayoutBackend writes).
  */
-import { openLayoutImage } from "../images/layout-backend.js";
-import type { ImageBackend, SourceImage } from "../images/source-image.js";
+
+import type { ImageBackend, SourceImage } from "@cnbp/core";
+import { openLayoutImage } from "@cnbp/core";
 
 /** A registry image through the backend; a layout image from its directory. Undefined when it is gone. */
 export async function openRecorded(

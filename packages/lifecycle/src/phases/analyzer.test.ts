@@ -13,6 +13,7 @@ import {
   analyzedToml,
   ImageConfig,
   jsonBytes,
+  layoutPath,
   Manifest,
   MediaType,
   parseSpec,
@@ -20,7 +21,6 @@ import {
   sha256Digest,
 } from "@cnbp/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { layoutPath } from "../images/layout-backend.js";
 import { analyzer } from "./analyzer.js";
 
 const REGISTRY = "127.0.0.1:5000";

@@ -9,20 +9,22 @@ import {
   analyzedToml,
   DockerKeychain,
   extractLayer,
+  type ImageBackend,
+  LayoutBackend,
+  labelsOf,
   lifecycleMetadataLabel,
   parseReference,
+  RegistryBackend,
   RegistryClient,
   readSpecFile,
   runToml,
+  type SourceImage,
   selectRunImage,
   serializeSpec,
   validateSpec,
 } from "@cnbp/core";
 import type { FlagSpec } from "../cli/flags.js";
 import { ExitCode, LifecycleError } from "../exit-codes.js";
-import { LayoutBackend } from "../images/layout-backend.js";
-import { RegistryBackend } from "../images/registry-backend.js";
-import { type ImageBackend, labelsOf, type SourceImage } from "../images/source-image.js";
 import type { Log } from "../log.js";
 import { analyzedMetadataFromLabel } from "../platform/image-metadata.js";
 import type { Env, Inputs } from "../platform/inputs.js";

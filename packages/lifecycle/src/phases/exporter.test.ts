@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import {
   ImageConfig,
+  layoutPath,
   Manifest,
   OciLayout,
   parseSpec,
@@ -22,7 +23,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { globMatcher, sliceAppDir } from "../export/app-slices.js";
 import { LayerFactory } from "../export/layer-factory.js";
 import { launcherParts } from "../export/lifecycle-layers.js";
-import { layoutPath } from "../images/layout-backend.js";
 import { analyzer } from "./analyzer.js";
 import { type ExportResult, exporter, exportImage } from "./exporter.js";
 

@@ -9,15 +9,22 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import type { SourceImage } from "@cnbp/core";
 import {
   apiAtLeast,
   CnbpError,
   DockerKeychain,
+  type ImageWriter,
+  type LayerToWrite,
+  LayoutImageWriter,
   layerMtime,
   MediaType,
   parseReference,
+  RegistryBackend,
   RegistryClient,
+  RegistryImageWriter,
   reportToml,
+  type SavedImage,
   serializeSpec,
 } from "@cnbp/core";
 import { type CommitResult, type LayerCache, openCache } from "../cache/index.js";
@@ -31,15 +38,6 @@ import { appLabels } from "../export/labels.js";
 import { LayerFactory } from "../export/layer-factory.js";
 import { copyLifecycleSboms } from "../export/lifecycle-layers.js";
 import { openRecorded } from "../export/recorded-images.js";
-import {
-  type ImageWriter,
-  type LayerToWrite,
-  LayoutImageWriter,
-  RegistryImageWriter,
-  type SavedImage,
-} from "../images/image-writer.js";
-import { RegistryBackend } from "../images/registry-backend.js";
-import type { SourceImage } from "../images/source-image.js";
 import type { Log } from "../log.js";
 import type { Env, Inputs } from "../platform/inputs.js";
 import { dropPrivileges, ensureOwner } from "../platform/privileges.js";

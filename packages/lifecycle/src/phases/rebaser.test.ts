@@ -15,6 +15,7 @@ import {
   type Fetch,
   ImageConfig,
   jsonBytes,
+  layoutPath,
   Manifest,
   MediaType,
   OciLayout,
@@ -25,7 +26,6 @@ import {
   writeLayer,
 } from "@cnbp/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { layoutPath } from "../images/layout-backend.js";
 import { createLog } from "../log.js";
 import type { WrittenImage } from "../rebase/write.js";
 import { rebaser } from "./rebaser.js";

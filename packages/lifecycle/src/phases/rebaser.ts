@@ -13,12 +13,16 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import type { ImageBackend, SourceImage } from "@cnbp/core";
 import {
   DockerKeychain,
   type Fetch,
+  LayoutBackend,
   type LifecycleMetadata,
+  layoutPath,
   lifecycleMetadataLabel,
   parseReference,
+  RegistryBackend,
   RegistryClient,
   reportToml,
   selectRunImage,
@@ -27,9 +31,6 @@ import {
 } from "@cnbp/core";
 import type { FlagSpec } from "../cli/flags.js";
 import { ExitCode, LifecycleError } from "../exit-codes.js";
-import { LayoutBackend, layoutPath } from "../images/layout-backend.js";
-import { RegistryBackend } from "../images/registry-backend.js";
-import type { ImageBackend, SourceImage } from "../images/source-image.js";
 import type { Log } from "../log.js";
 import type { Env, Inputs } from "../platform/inputs.js";
 import { dropPrivileges } from "../platform/privileges.js";

@@ -1,24 +1,17 @@
-/** Images in a registry, through core's RegistryClient; indexes are followed to linux/amd64. */
-import {
-  type Descriptor,
-  formatReference,
-  ImageConfig,
-  INDEX_TYPES,
-  Index,
-  Manifest,
-  parseReference,
-  type RegistryClient,
-  RegistryError,
-  referenceName,
-  selectPlatform,
-} from "@cnbp/core";
+/** Images in a registry, through the RegistryClient; indexes are followed to one platform (linux/amd64 by default). */
+import { type Descriptor, ImageConfig, INDEX_TYPES, Index, Manifest, selectPlatform } from "../oci.js";
+import { formatReference, parseReference, referenceName } from "../reference.js";
+import { type RegistryClient, RegistryError } from "../registry/index.js";
 import type { ImageBackend, SourceImage } from "./source-image.js";
 import { layerForDiffId } from "./source-image.js";
 
 const PLATFORM = { os: "linux", architecture: "amd64" };
 
 export class RegistryBackend implements ImageBackend {
-  constructor(private readonly client: RegistryClient) {}
+  constructor(
+    private readonly client: RegistryClient,
+    private readonly platform: { os: string; architecture: string; variant?: string } = PLATFORM,
+  ) {}
 
   async find(name: string): Promise<SourceImage | undefined> {
     const ref = parseReference(name);
@@ -31,7 +24,7 @@ export class RegistryBackend implements ImageBackend {
     }
     if (INDEX_TYPES.includes(fetched.mediaType)) {
       const index = Index.parse(JSON.parse(fetched.bytes.toString("utf8")));
-      const chosen = selectPlatform(index, PLATFORM);
+      const chosen = selectPlatform(index, this.platform);
       if (!chosen) return undefined;
       fetched = await this.client.getManifest({ ...ref, tag: undefined, digest: chosen.digest });
     }

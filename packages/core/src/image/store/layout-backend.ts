@@ -5,7 +5,9 @@
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { CnbpError, OciLayout, parseReference } from "@cnbp/core";
+import { CnbpError } from "../../errors.js";
+import { OciLayout } from "../layout/index.js";
+import { parseReference } from "../reference.js";
 import type { ImageBackend, SourceImage } from "./source-image.js";
 import { layerForDiffId } from "./source-image.js";
 

@@ -7,19 +7,17 @@
  */
 import { createReadStream } from "node:fs";
 import type { Readable } from "node:stream";
+import { OciLayout } from "../layout/index.js";
 import {
   type Descriptor,
   type Digest,
   type ImageConfig,
   jsonBytes,
   MediaType,
-  OciLayout,
-  type PushedBlob,
-  parseReference,
-  type RegistryClient,
-  referenceName,
   sha256Digest,
-} from "@cnbp/core";
+} from "../oci.js";
+import { parseReference, referenceName } from "../reference.js";
+import type { PushedBlob, RegistryClient } from "../registry/index.js";
 import { layoutPath } from "./layout-backend.js";
 import type { SourceImage } from "./source-image.js";
 
@@ -170,7 +168,11 @@ function transferOf(p: PushedBlob): BlobTransfer {
  * lifecycle does. A layout's blobs are all written before its index.json entry.
  */
 export class LayoutImageWriter implements ImageWriter {
-  constructor(private readonly root: string) {}
+  /** `dirOf` maps a name to its layout directory: by default the platform's layout mode mapping above. */
+  constructor(
+    private readonly root: string,
+    private readonly dirOf: (root: string, name: string) => string = layoutPath,
+  ) {}
 
   async save(image: ImageToSave, names: readonly string[]): Promise<SavedImage> {
     for (const name of names) {
@@ -178,7 +180,7 @@ export class LayoutImageWriter implements ImageWriter {
         throw new Error(`${name}: an image in a layout is written by tag, not by digest`);
       }
     }
-    const layouts = await Promise.all(names.map((n) => OciLayout.create(layoutPath(this.root, n))));
+    const layouts = await Promise.all(names.map((n) => OciLayout.create(this.dirOf(this.root, n))));
     const transfers: BlobTransfer[] = image.layers.map(() => ({ how: "exists", bytes: 0 }));
     let bytesWritten = 0;
     // a layout gets OCI media types throughout

@@ -3,7 +3,7 @@
  * (the Platform API's experimental layout mode). Phases only read through this interface.
  */
 import type { Readable } from "node:stream";
-import type { Descriptor, ImageConfig, Manifest } from "@cnbp/core";
+import type { Descriptor, ImageConfig, Manifest } from "../oci.js";
 
 export interface SourceImage {
   /** The name the platform gave. */
