@@ -9,14 +9,8 @@ import type { BuildMetadataFile, BuildpackDescriptor, GroupFile, PlanFile, RunIm
 import { baseTarget, targetEnv } from "../detect/targets.js";
 import { ExitCode, LifecycleError } from "../exit-codes.js";
 import type { Log } from "../log.js";
-import {
-  buildpackApiSupported,
-  escapeId,
-  type Module,
-  ModuleError,
-  type ModuleStore,
-} from "../modules/store.js";
-import { SUPPORTED_BUILDPACK_APIS } from "../platform/api.js";
+import { escapeId, type Module, ModuleError, type ModuleStore } from "../modules/store.js";
+import { buildpackApiSupported, SUPPORTED_BUILDPACK_APIS } from "../platform/api.js";
 import { BuildEnvironment } from "./build-env.js";
 import { planFor, withoutMet, writePlanFile } from "./buildpack-plan.js";
 import { type BuildpackRef, buildpackError, buildpackName } from "./errors.js";

@@ -9,8 +9,8 @@
 import { apiAtLeast, type BuildpackDescriptor, type ExtensionDescriptor } from "@cnbp/core";
 import { ExitCode, LifecycleError } from "../exit-codes.js";
 import type { Log } from "../log.js";
-import { buildpackApiSupported, type Module, type ModuleStore } from "../modules/store.js";
-import { SUPPORTED_BUILDPACK_APIS } from "../platform/api.js";
+import type { Module, ModuleStore } from "../modules/store.js";
+import { buildpackApiSupported, SUPPORTED_BUILDPACK_APIS } from "../platform/api.js";
 import { evaluateGroup } from "./evaluate-group.js";
 import type { ModuleRef, Order, OrderElement } from "./order.js";
 import type { PlanEntry } from "./resolve-plan.js";

@@ -6,7 +6,8 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import type { Log } from "../log.js";
-import { checkBuildpackApi, launcherPlatformApi } from "./apis.js";
+import { requirePlatformApi } from "../platform/api.js";
+import { checkBuildpackApi } from "./apis.js";
 import { launchEnvironment } from "./environment.js";
 import { directExec, type ExecPlan, shellExec } from "./exec.js";
 import { runExecD } from "./exec-d.js";
@@ -20,7 +21,7 @@ export async function planLaunch(
   containerEnv: Readonly<Record<string, string | undefined>>,
   log: Log,
 ): Promise<ExecPlan> {
-  const platformApi = launcherPlatformApi(containerEnv);
+  const platformApi = requirePlatformApi(containerEnv);
   if (containerEnv.CNB_PROCESS_TYPE) {
     log.warn(
       `CNB_PROCESS_TYPE is not supported in Platform API ${platformApi} and is ignored: start /cnb/process/${containerEnv.CNB_PROCESS_TYPE} to run that process`,

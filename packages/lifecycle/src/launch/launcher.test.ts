@@ -10,8 +10,6 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SUPPORTED_BUILDPACK_APIS, SUPPORTED_PLATFORM_APIS } from "../platform/api.js";
-import { LAUNCHER_BUILDPACK_APIS, LAUNCHER_PLATFORM_APIS } from "./apis.js";
 
 const PACKAGE_DIR = fileURLToPath(new URL("../..", import.meta.url));
 const NODE = join(
@@ -167,10 +165,5 @@ describe("the launcher", () => {
     expect(r.stderr).toBe(
       "Warning: CNB_PROCESS_TYPE is not supported in Platform API 0.15 and is ignored: start /cnb/process/web to run that process\n",
     );
-  });
-
-  it("accepts the APIs the lifecycle supports", () => {
-    expect(LAUNCHER_PLATFORM_APIS).toEqual(SUPPORTED_PLATFORM_APIS);
-    expect(LAUNCHER_BUILDPACK_APIS).toEqual(SUPPORTED_BUILDPACK_APIS);
   });
 });

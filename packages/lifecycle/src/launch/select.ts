@@ -4,7 +4,7 @@
  */
 import { basename } from "node:path";
 import { ExitCode, LifecycleError } from "../exit-codes.js";
-import { apiAtLeast } from "./apis.js";
+import { apiAtLeast } from "../platform/api.js";
 import type { LaunchBuildpack, LaunchMetadata, LaunchProcess } from "./metadata.js";
 
 /** The process to start: `command` is what is executed, `args` follow it. */

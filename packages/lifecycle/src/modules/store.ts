@@ -5,13 +5,11 @@
  */
 import { join } from "node:path";
 import {
-  apiAtLeast,
   type BuildpackDescriptor,
   buildpackToml,
   type ExtensionDescriptor,
   extensionToml,
   readSpecFile,
-  SUPPORTED_BUILDPACK_APIS,
 } from "@cnbp/core";
 
 export type ModuleKind = "buildpack" | "extension";
@@ -48,10 +46,6 @@ export class ModuleError extends Error {
 export const escapeId = (id: string) => id.replaceAll("/", "_");
 
 export const moduleRef = (m: { id: string; version?: string }) => (m.version ? `${m.id}@${m.version}` : m.id);
-
-/** Whether this lifecycle runs a module of that Buildpack API. */
-export const buildpackApiSupported = (api: string) =>
-  apiAtLeast(api, SUPPORTED_BUILDPACK_APIS.min) && apiAtLeast(SUPPORTED_BUILDPACK_APIS.max, api);
 
 export class ModuleStore {
   private readonly cache = new Map<string, Promise<Module>>();

@@ -10,7 +10,6 @@
 import {
   type AnalyzedMetadata,
   analyzedToml,
-  apiSupported,
   type GroupFile,
   groupToml,
   planToml,
@@ -21,7 +20,7 @@ import type { FlagSpec } from "../cli/flags.js";
 import { ExitCode, LifecycleError } from "../exit-codes.js";
 import type { Log } from "../log.js";
 import { ModuleStore } from "../modules/store.js";
-import { SUPPORTED_BUILDPACK_APIS } from "../platform/api.js";
+import { buildpackApiSupported, SUPPORTED_BUILDPACK_APIS } from "../platform/api.js";
 import type { Env, Inputs } from "../platform/inputs.js";
 import { startPhase } from "./start.js";
 
@@ -104,7 +103,7 @@ async function readInput<T>(kind: Parameters<typeof readSpecFile<T>>[0], path: s
 async function readGroup(path: string): Promise<GroupFile> {
   const group = await readInput(groupToml, path, "the group");
   for (const bp of group.group) {
-    if (!apiSupported(bp.api, SUPPORTED_BUILDPACK_APIS)) {
+    if (!buildpackApiSupported(bp.api)) {
       fail(
         `buildpack ${bp.id}@${bp.version}: ${path}: Buildpack API ${bp.api} is not supported by this lifecycle (it supports ${SUPPORTED_BUILDPACK_APIS.join(", ")})`,
         ExitCode.incompatibleBuildpackApi,

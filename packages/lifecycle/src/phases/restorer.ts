@@ -14,7 +14,6 @@ import {
   type AnalyzedMetadata,
   analyzedToml,
   apiAtLeast,
-  apiSupported,
   CnbpError,
   DockerKeychain,
   extractLayer,
@@ -35,7 +34,7 @@ import { CacheCorruptError, type LayerCache, openCache } from "../cache/index.js
 import type { FlagSpec } from "../cli/flags.js";
 import { ExitCode, LifecycleError } from "../exit-codes.js";
 import type { Log } from "../log.js";
-import { SUPPORTED_BUILDPACK_APIS } from "../platform/api.js";
+import { buildpackApiSupported, SUPPORTED_BUILDPACK_APIS } from "../platform/api.js";
 import type { Env } from "../platform/inputs.js";
 import { dropPrivileges, ensureOwner } from "../platform/privileges.js";
 import { startPhase } from "./start.js";
@@ -141,7 +140,7 @@ async function readGroup(path: string): Promise<GroupFile> {
     if (escapeId(bp.id) === "." || escapeId(bp.id) === "..") {
       fail(`reading the group: buildpack id ${JSON.stringify(bp.id)} cannot name its layers directory`);
     }
-    if (!apiSupported(bp.api, SUPPORTED_BUILDPACK_APIS)) {
+    if (!buildpackApiSupported(bp.api)) {
       fail(
         `buildpack ${bp.id}@${bp.version} uses Buildpack API ${bp.api}, which this lifecycle does not support (it supports ${SUPPORTED_BUILDPACK_APIS.join(", ")})`,
         ExitCode.incompatibleBuildpackApi,
