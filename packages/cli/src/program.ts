@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import type { LogLevel } from "@cnbp/core";
 import { Command, Option } from "commander";
+import { builderCreateCommand } from "./commands/builder-create.js";
 import { validateCommand } from "./commands/validate.js";
 import { compose } from "./compose.js";
 import type { Io, Outcome } from "./io.js";
@@ -25,5 +26,11 @@ export function createProgram(io: Io, outcome: Outcome): Command {
   // commands get their run's container from the options the user gave
   const container = () => compose({ logLevel: program.opts<{ logLevel: LogLevel }>().logLevel });
   program.addCommand(validateCommand(io, outcome, container));
+  // command groups: authoring and inspection commands of one kind of image share a group
+  const builder = new Command("builder").description("Create and inspect builder images");
+  builder.addCommand(builderCreateCommand(io));
+  const buildpack = new Command("buildpack").description("Package and inspect buildpacks");
+  program.addCommand(builder);
+  program.addCommand(buildpack);
   return program;
 }

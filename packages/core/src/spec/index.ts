@@ -35,3 +35,4 @@ export * from "./kinds/store-toml.js";
 export * from "./kinds/system-toml.js";
 export * from "./toml.js";
 export * from "./validate-paths.js";
+export * from "./toml-lines.js";

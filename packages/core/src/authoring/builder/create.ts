@@ -1,0 +1,319 @@
+/**
+ * `builder create` (distribution.md 3): the build image plus the lifecycle, one layer per module, the
+ * builder's own small layers and its labels. Everything is resolved and checked before anything is written;
+ * problems name the builder.toml line and field.
+ */
+import { dirname } from "node:path";
+import type { Problem } from "../../errors.js";
+import type { LayerToWrite, SourceImage } from "../../image/index.js";
+import {
+  apiSupported,
+  type BuilderConfig,
+  builderBuildImage,
+  builderMetadataLabel,
+  builderRunImages,
+  builderToml,
+  buildpackLayersLabel,
+  buildpackOrderLabel,
+  extensionLayersLabel,
+  lifecycleApis,
+  type ModuleLayers,
+  type OrderFile,
+  orderExtensionsLabel,
+  serializeSpec,
+} from "../../spec/index.js";
+import { ConfigFile } from "../config-file.js";
+import { type AuthoringContext, SourceError } from "../context.js";
+import { extendConfig } from "../image-config.js";
+import type { ModuleKind } from "../module-layer.js";
+import { compositeProblems, ModuleSet } from "../module-set.js";
+import { moduleKey, type ResolvedModule } from "../modules.js";
+import { describeOutput, type Output, saveImage } from "../output.js";
+import { type AuthoredImage, type AuthoringOptions, withAuthoring, writtenLayers } from "../run.js";
+import { openRegistryImage } from "../sources/images.js";
+import { lifecycleFromDir, type ResolvedLifecycle, resolveLifecycle } from "../sources/lifecycle.js";
+import { resolveModules } from "../sources/modules.js";
+import {
+  buildEnvLayer,
+  dirsLayer,
+  orderLayer,
+  runLayer,
+  type SmallLayer,
+  stackLayer,
+  systemLayer,
+} from "./layers.js";
+import { moduleTargetProblems, targetProblems } from "./targets.js";
+
+export interface CreateBuilderRequest {
+  /** builder.toml; relative uris in it are relative to its directory. */
+  readonly config: string;
+  readonly output: Output;
+  /** cnbp's own `/cnb/lifecycle` tree: the lifecycle when builder.toml names none. */
+  readonly defaultLifecycle: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly createdBy: { readonly name: string; readonly version: string };
+}
+
+type Builder = ConfigFile<BuilderConfig>;
+
+export function createBuilder(
+  request: CreateBuilderRequest,
+  options: AuthoringOptions,
+): Promise<AuthoredImage> {
+  return withAuthoring(options, async (ctx) => {
+    const file = await ConfigFile.read(builderToml, request.config);
+    const config = file.value;
+    const baseDir = dirname(request.config);
+
+    const buildImage = await source(file, ["build", "image"], () =>
+      openRegistryImage(builderBuildImage(config) as string, ctx),
+    );
+    const user = buildUser(file, buildImage);
+    file.check(targetProblems(file, buildImage));
+    const lifecycle = await source(file, lifecycleField(config), () =>
+      config.lifecycle?.uri
+        ? resolveLifecycle(config.lifecycle.uri, baseDir, ctx)
+        : defaultLifecycle(file, request.defaultLifecycle, ctx),
+    );
+    const modules = await collectModules(file, baseDir, ctx);
+    const buildpackApis = lifecycleApis(lifecycle.descriptor, "buildpack")?.supported ?? [];
+    const problems: Problem[] = [];
+    for (const { module, path } of modules.sourced()) {
+      if (!apiSupported(module.layerInfo.api, buildpackApis)) {
+        problems.push(
+          file.problem(
+            path,
+            `${module.kind} ${moduleKey(module.info)} has Buildpack API ${module.layerInfo.api}, which lifecycle ${lifecycle.descriptor.lifecycle.version} does not support (${buildpackApis.join(", ")})`,
+          ),
+        );
+      }
+    }
+    problems.push(...moduleTargetProblems(file, modules, buildImage));
+    problems.push(...compositeProblems(modules, (path, message) => file.problem(path, message)));
+    const order = resolveOrder(file, modules, "buildpack", problems);
+    const orderExtensions = resolveOrder(file, modules, "extension", problems);
+    file.check(problems);
+
+    const small: SmallLayer[] = [await dirsLayer(user, ctx.scratch)];
+    const added: { what: string; layer: LayerToWrite }[] = [
+      small[0] as SmallLayer,
+      { what: `lifecycle ${lifecycle.descriptor.lifecycle.version}`, layer: lifecycle.layer },
+      ...modules.all().map((m) => ({ what: `${m.kind} ${moduleKey(m.info)}`, layer: m.layer })),
+    ];
+    const orderFile: OrderFile = {
+      order,
+      ...(orderExtensions.length ? { "order-extensions": orderExtensions } : {}),
+    };
+    added.push(await orderLayer(orderFile, ctx.scratch));
+    if (config.system) added.push(await systemLayer({ system: config.system }, ctx.scratch));
+    const runImages = builderRunImages(config).map((r) => ({
+      image: r.image,
+      ...(r.mirrors?.length ? { mirrors: r.mirrors } : {}),
+    }));
+    if (needsStackToml(lifecycle)) added.push(await stackLayer({ "run-image": runImages[0] }, ctx.scratch));
+    added.push(await runLayer({ images: runImages }, ctx.scratch));
+    if (config.build?.env?.length) added.push(await buildEnvLayer(config.build.env, ctx.scratch));
+
+    const labels = builderLabels(config, lifecycle, modules, orderFile, request);
+    const image = {
+      format: "oci" as const,
+      config: extendConfig(
+        buildImage.config,
+        added.map((a) => ({ diffId: a.layer.diffId, what: a.what })),
+        labels,
+        { workingDir: "/layers" },
+      ),
+      layers: [
+        ...buildImage.manifest.layers.map((descriptor, i) => ({
+          descriptor,
+          diffId: buildImage.config.rootfs.diff_ids[i] as string,
+          origin: { kind: "image" as const, image: buildImage },
+        })),
+        ...added.map((a) => a.layer),
+      ],
+    };
+    const saved = await saveImage(image, request.output, ctx.registry, ctx.scratch);
+    return {
+      name: request.output.name,
+      destination: describeOutput(request.output),
+      digest: saved.digest,
+      layers: writtenLayers(added, saved),
+      bytesWritten: saved.bytesWritten,
+      warnings: file.warnings,
+    };
+  });
+}
+
+/** Runs a resolution step; a source that cannot be used becomes a problem at the field that named it. */
+async function source<T>(
+  file: Builder,
+  path: readonly (string | number)[],
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof SourceError) file.fail(path, err.message);
+    throw err;
+  }
+}
+
+function lifecycleField(config: BuilderConfig): (string | number)[] {
+  if (config.lifecycle?.uri) return ["lifecycle", "uri"];
+  return config.lifecycle?.version ? ["lifecycle", "version"] : ["lifecycle"];
+}
+
+/** cnbp's own lifecycle; a `[lifecycle] version` must be its version (cnbp downloads no other). */
+async function defaultLifecycle(
+  file: Builder,
+  tree: string,
+  ctx: AuthoringContext,
+): Promise<ResolvedLifecycle> {
+  const lifecycle = await lifecycleFromDir(tree, "cnbp's lifecycle", ctx, true);
+  const wanted = file.value.lifecycle?.version?.replace(/^v/, "");
+  if (wanted && wanted !== lifecycle.descriptor.lifecycle.version) {
+    throw new SourceError(
+      `"${wanted}" is not cnbp's own lifecycle (${lifecycle.descriptor.lifecycle.version}): give lifecycle.uri (a directory, an archive or docker://<lifecycle image>) for another lifecycle`,
+    );
+  }
+  return lifecycle;
+}
+
+/** The build user's uid and gid, from the build image's CNB_USER_ID and CNB_GROUP_ID (platform.md 12). */
+function buildUser(file: Builder, image: SourceImage): { uid: number; gid: number } {
+  const env = new Map(
+    (image.config.config?.Env ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]),
+  );
+  const id = (name: string) => {
+    const value = env.get(name);
+    if (value === undefined || !/^\d+$/.test(value)) {
+      file.fail(
+        ["build", "image"],
+        `${image.name} is not a build image: its Env has ${value === undefined ? `no ${name}` : `${name}=${value}`} (a build image sets CNB_USER_ID and CNB_GROUP_ID to numbers)`,
+      );
+    }
+    return Number(value);
+  };
+  return { uid: id("CNB_USER_ID"), gid: id("CNB_GROUP_ID") };
+}
+
+async function collectModules(file: Builder, baseDir: string, ctx: AuthoringContext): Promise<ModuleSet> {
+  const set = new ModuleSet();
+  const problems: Problem[] = [];
+  for (const [field, kind] of [
+    ["buildpacks", "buildpack"],
+    ["extensions", "extension"],
+  ] as const) {
+    for (const [i, entry] of (file.value[field] ?? []).entries()) {
+      const uri = entry.uri ?? `docker://${entry.image}`;
+      const path = [field, i, entry.uri ? "uri" : "image"];
+      const found = await source(file, path, () => resolveModules(uri, baseDir, kind, ctx));
+      const ofKind = found.filter((m) => m.kind === kind);
+      if (ofKind.length === 0) file.fail(path, `${JSON.stringify(uri)} holds no ${kind}`);
+      const top = ofKind[0] as ResolvedModule;
+      if (entry.id && !ofKind.some((m) => m.info.id === entry.id)) {
+        problems.push(
+          file.problem(
+            [field, i, "id"],
+            `"${entry.id}" does not match the ${kind} ${JSON.stringify(uri)} holds (${top.info.id})`,
+          ),
+        );
+      }
+      if (
+        entry.version &&
+        !ofKind.some((m) => m.info.version === entry.version && (!entry.id || m.info.id === entry.id))
+      ) {
+        problems.push(
+          file.problem(
+            [field, i, "version"],
+            `"${entry.version}" does not match the ${kind} ${JSON.stringify(uri)} holds (${top.info.version})`,
+          ),
+        );
+      }
+      // a buildpackage brings its dependencies (and any extensions) along
+      for (const module of found) {
+        const clash = set.add({ module, path });
+        if (clash) problems.push(file.problem(path, clash));
+      }
+    }
+  }
+  file.check(problems);
+  return set;
+}
+
+/** `[[order]]` / `[[order-extensions]]` with every version filled in. */
+function resolveOrder(
+  file: Builder,
+  set: ModuleSet,
+  kind: ModuleKind,
+  problems: Problem[],
+): OrderFile["order"] & {} {
+  const field = kind === "buildpack" ? "order" : "order-extensions";
+  return (file.value[field] ?? []).map((group, i) => ({
+    group: group.group.map((entry, j) => {
+      const found = set.resolve(kind, entry.id, entry.version);
+      if ("problem" in found) {
+        problems.push(file.problem([field, i, "group", j, entry.version ? "version" : "id"], found.problem));
+        return { id: entry.id, version: entry.version ?? "" };
+      }
+      return { id: entry.id, version: found.version, ...(entry.optional ? { optional: true } : {}) };
+    }),
+  }));
+}
+
+/** stack.toml is read only by Platform APIs before 0.12: written when the lifecycle speaks one. */
+function needsStackToml(lifecycle: ResolvedLifecycle): boolean {
+  const platform = lifecycleApis(lifecycle.descriptor, "platform")?.supported ?? [];
+  return platform.some((v) => /^0\.(\d+)$/.test(v) && Number(v.split(".")[1]) < 12);
+}
+
+function layersLabel(modules: readonly ResolvedModule[]): ModuleLayers {
+  const out: ModuleLayers = {};
+  for (const m of modules) {
+    out[m.info.id] = { ...out[m.info.id], [m.info.version]: { ...m.layerInfo, layerDiffID: m.layer.diffId } };
+  }
+  return out;
+}
+
+function builderLabels(
+  config: BuilderConfig,
+  lifecycle: ResolvedLifecycle,
+  modules: ModuleSet,
+  order: OrderFile,
+  request: CreateBuilderRequest,
+): Record<string, string> {
+  const buildpacks = modules.all("buildpack");
+  const extensions = modules.all("extension");
+  const runImages = builderRunImages(config).map((r) => ({ image: r.image, mirrors: r.mirrors ?? [] }));
+  const apis = (kind: "buildpack" | "platform") => {
+    const a = lifecycleApis(lifecycle.descriptor, kind);
+    return { deprecated: a?.deprecated ?? [], supported: a?.supported ?? [] };
+  };
+  const metadata = {
+    description: config.description ?? "",
+    buildpacks: buildpacks.map((m) => m.info),
+    ...(extensions.length ? { extensions: extensions.map((m) => m.info) } : {}),
+    stack: { runImage: runImages[0] ?? { image: "", mirrors: [] } },
+    images: runImages,
+    lifecycle: {
+      version: lifecycle.descriptor.lifecycle.version,
+      // the legacy single APIs (RFC 0011): the oldest supported
+      api: { buildpack: apis("buildpack").supported[0] ?? "", platform: apis("platform").supported[0] ?? "" },
+      apis: { buildpack: apis("buildpack"), platform: apis("platform") },
+    },
+    createdBy: request.createdBy,
+  };
+  const labels: Record<string, string> = {
+    [builderMetadataLabel.name]: JSON.stringify(metadata),
+    [buildpackLayersLabel.name]: serializeSpec(buildpackLayersLabel, layersLabel(buildpacks)),
+    [buildpackOrderLabel.name]: serializeSpec(buildpackOrderLabel, order.order ?? []),
+  };
+  if (extensions.length) {
+    labels[extensionLayersLabel.name] = serializeSpec(extensionLayersLabel, layersLabel(extensions));
+  }
+  if (order["order-extensions"]?.length) {
+    labels[orderExtensionsLabel.name] = serializeSpec(orderExtensionsLabel, order["order-extensions"]);
+  }
+  if (config.system) labels["io.buildpacks.buildpack.system"] = JSON.stringify(config.system);
+  return { ...labels, ...request.labels };
+}

@@ -1,0 +1,7 @@
+/** Authoring: builder images and buildpackages from builder.toml / package.toml (distribution spec). */
+export { type CreateBuilderRequest, createBuilder } from "./builder/create.js";
+export { type AuthoringContext, SourceError, type TargetPlatform } from "./context.js";
+export { LayerCache } from "./layer-cache.js";
+export { escapeId, type ModuleKind, moduleDir, moduleRoot, writeModuleLayer } from "./module-layer.js";
+export { describeOutput, type Output } from "./output.js";
+export type { AuthoredImage, AuthoringOptions, WrittenLayer } from "./run.js";

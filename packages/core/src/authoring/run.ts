@@ -1,0 +1,74 @@
+/** Runs one authoring job: its context (registry, cache, scratch dir that is always removed) and its result. */
+import type { Problem } from "../errors.js";
+import type { BlobTransfer, LayerToWrite, RegistryClient, SavedImage } from "../image/index.js";
+import type { AuthoringContext, TargetPlatform } from "./context.js";
+import { LayerCache } from "./layer-cache.js";
+import { withScratch } from "./scratch.js";
+
+export interface AuthoringOptions {
+  readonly registry: RegistryClient;
+  /** Where layers made from directories are kept between runs; none: always made again. */
+  readonly cacheDir?: string;
+  /** Parent of the run's scratch dir; default the OS temp dir. */
+  readonly tmpDir?: string;
+  /** The platform picked from image indexes; default linux/amd64. */
+  readonly platform?: TargetPlatform;
+}
+
+export interface WrittenLayer {
+  /** What the layer holds, e.g. `buildpack example/node@1.0.0`. */
+  readonly what: string;
+  readonly diffId: string;
+  readonly digest: string;
+  readonly size: number;
+  /** `exists`: the destination had it; `mounted`; `written`: sent or copied. */
+  readonly how: BlobTransfer["how"];
+  readonly bytes: number;
+}
+
+export interface AuthoredImage {
+  readonly name: string;
+  /** Where it went: the registry name, `oci:<dir>` or the file. */
+  readonly destination: string;
+  readonly digest: string;
+  /** The layers this job added (a builder's base layers are not listed). */
+  readonly layers: readonly WrittenLayer[];
+  /** Bytes of layers and config sent or copied, over all layers (base layers included). */
+  readonly bytesWritten: number;
+  readonly warnings: readonly Problem[];
+}
+
+export function withAuthoring<T>(
+  options: AuthoringOptions,
+  fn: (ctx: AuthoringContext) => Promise<T>,
+): Promise<T> {
+  return withScratch(
+    (scratch) =>
+      fn({
+        registry: options.registry,
+        cache: new LayerCache(options.cacheDir),
+        scratch,
+        platform: options.platform ?? { os: "linux", architecture: "amd64" },
+      }),
+    options.tmpDir,
+  );
+}
+
+/** The added layers' report, from the saved image's transfers (the added layers are the last ones). */
+export function writtenLayers(
+  added: readonly { what: string; layer: LayerToWrite }[],
+  saved: SavedImage,
+): WrittenLayer[] {
+  const offset = saved.layers.length - added.length;
+  return added.map(({ what, layer }, i) => {
+    const t = saved.layers[offset + i] as BlobTransfer;
+    return {
+      what,
+      diffId: layer.diffId,
+      digest: layer.descriptor.digest,
+      size: layer.descriptor.size,
+      how: t.how,
+      bytes: t.bytes,
+    };
+  });
+}
