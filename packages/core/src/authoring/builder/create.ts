@@ -98,7 +98,11 @@ export function createBuilder(
     const added: { what: string; layer: LayerToWrite }[] = [
       small[0] as SmallLayer,
       { what: `lifecycle ${lifecycle.descriptor.lifecycle.version}`, layer: lifecycle.layer },
-      ...modules.all().map((m) => ({ what: `${m.kind} ${moduleKey(m.info)}`, layer: m.layer })),
+      // buildpacks, then extensions, each by id and version
+      ...[...modules.all("buildpack"), ...modules.all("extension")].map((m) => ({
+        what: `${m.kind} ${moduleKey(m.info)}`,
+        layer: m.layer,
+      })),
     ];
     const orderFile: OrderFile = {
       order,

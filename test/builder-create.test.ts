@@ -1,0 +1,362 @@
+/**
+ * `cnbp builder create` on the busybox test stack: buildpacks from a directory and a .tgz, an extension,
+ * cnbp's own lifecycle or one from a docker:// image; the builder read back from the registry layer by layer
+ * and label by label, pulled into Podman, and its detector run on the example app.
+ */
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  type ImageConfig,
+  lifecycleApis,
+  lifecycleToml,
+  Manifest,
+  MediaType,
+  parseReference,
+  parseSpecOrThrow,
+  RegistryClient,
+  RegistryImageWriter,
+  readLayer,
+  writeDirLayer,
+} from "@cnbp/core";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cnbp, engine, inRegistry, REGISTRY, REPO_ROOT, RUN_ID, STACKS } from "#test-utils";
+
+const client = new RegistryClient();
+const REPO = `${REGISTRY}/cnbp-test/${RUN_ID}`;
+const BUILDER = `${REPO}/builder:1`;
+const LIFECYCLE_IMAGE = `${REPO}/lifecycle:1`;
+const BUILD_IMAGE = inRegistry(STACKS.busybox.build);
+const RUN_IMAGE = inRegistry(STACKS.busybox.run);
+const LIFECYCLE_TREE = join(REPO_ROOT, "packages/lifecycle/dist/cnb-lifecycle");
+
+let dir: string;
+let env: Record<string, string>;
+const pulled: string[] = [];
+
+async function builderToml(name: string, extra = "", order = 'id = "examples/hello"') {
+  const file = join(dir, name);
+  await writeFile(
+    file,
+    [
+      'description = "e2e builder"',
+      '[[buildpacks]]\nuri = "bp/hello"',
+      '[[buildpacks]]\nuri = "never.tgz"',
+      '[[extensions]]\nuri = "ext/tools"',
+      `[[order]]\n[[order.group]]\n${order}\n[[order.group]]\nid = "ex/never"\noptional = true`,
+      '[[order-extensions]]\n[[order-extensions.group]]\nid = "ex/tools"',
+      `[build]\nimage = "${BUILD_IMAGE}"`,
+      `[run]\n[[run.images]]\nimage = "${RUN_IMAGE}"\nmirrors = ["${REGISTRY}/mirror/run:latest"]`,
+      extra,
+      "",
+    ].join("\n"),
+  );
+  return file;
+}
+
+async function readImage(name: string) {
+  const ref = parseReference(name);
+  const fetched = await client.getManifest(ref);
+  const manifest = Manifest.parse(JSON.parse(fetched.bytes.toString("utf8")));
+  const config = JSON.parse((await client.getBlob(ref, manifest.config)).toString("utf8")) as ImageConfig;
+  const labels = config.config?.Labels ?? {};
+  /** Entries of the layer with this diffID: `path mode uid:gid [-> target]`. */
+  const entries = async (diffId: string) => {
+    const layer = manifest.layers[config.rootfs.diff_ids.indexOf(diffId)];
+    if (!layer) throw new Error(`no layer ${diffId}`);
+    const out: string[] = [];
+    const files: Record<string, string> = {};
+    for await (const e of readLayer(await client.openBlob(ref, layer))) {
+      out.push(`${e.path} ${e.mode.toString(8)} ${e.uid}:${e.gid}${e.linkname ? ` -> ${e.linkname}` : ""}`);
+      if (e.type === "file" && e.size < 4096) files[e.path] = (await e.bytes()).toString("utf8");
+    }
+    return { entries: out, files };
+  };
+  return { manifest, config, labels, entries, digest: fetched.digest };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "cnbp-builder-e2e-"));
+  await cp(join(REPO_ROOT, "examples/hello/buildpacks/hello"), join(dir, "bp/hello"), { recursive: true });
+  // a buildpack that never passes, given as a .tgz of its root
+  const never = join(dir, "never");
+  await mkdir(join(never, "bin"), { recursive: true });
+  await writeFile(
+    join(never, "buildpack.toml"),
+    'api = "0.12"\n[buildpack]\nid = "ex/never"\nversion = "1.0.0"\n',
+  );
+  await writeFile(join(never, "bin", "detect"), "#!/bin/sh\nexit 100\n");
+  await writeFile(join(never, "bin", "build"), "#!/bin/sh\nexit 1\n");
+  await chmod(join(never, "bin", "detect"), 0o755);
+  await chmod(join(never, "bin", "build"), 0o755);
+  await execa("tar", ["-czf", join(dir, "never.tgz"), "-C", never, "."]);
+  const ext = join(dir, "ext/tools");
+  await mkdir(join(ext, "bin"), { recursive: true });
+  await writeFile(
+    join(ext, "extension.toml"),
+    'api = "0.12"\n[extension]\nid = "ex/tools"\nversion = "1.0.0"\n',
+  );
+  await writeFile(join(ext, "bin", "detect"), "#!/bin/sh\nexit 100\n");
+  await chmod(join(ext, "bin", "detect"), 0o755);
+  await mkdir(join(dir, "tmp"));
+  env = { CNBP_CACHE_DIR: join(dir, "cache"), TMPDIR: join(dir, "tmp") };
+});
+
+afterAll(async () => {
+  for (const image of pulled) await execa("podman", ["rmi", "-f", image], { reject: false });
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("cnbp builder create", () => {
+  it("publishes a builder with the layers and labels of the distribution spec", async () => {
+    const config = await builderToml("builder.toml");
+    const r = await cnbp(["builder", "create", BUILDER, "--config", config, "--publish"], { env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.split("\n").map((l) => l.replace(/^(\S+)\s+\S+\s+\d+ /, "$1 "))).toEqual([
+      "written directories",
+      "written lifecycle 0.1.0",
+      "written buildpack ex/never@1.0.0",
+      "written buildpack examples/hello@0.1.0",
+      "written extension ex/tools@1.0.0",
+      "written order",
+      "written run",
+      expect.stringMatching(
+        new RegExp(`^builder ${BUILDER} written to ${BUILDER} \\(sha256:[a-f0-9]{64}\\), \\d+ bytes sent$`),
+      ),
+    ]);
+    expect(await readdir(join(dir, "tmp"))).toEqual([]);
+
+    const base = await readImage(BUILD_IMAGE);
+    const b = await readImage(BUILDER);
+    const ids = b.config.rootfs.diff_ids;
+    expect(ids.slice(0, base.config.rootfs.diff_ids.length)).toEqual(base.config.rootfs.diff_ids);
+    const added = ids.slice(base.config.rootfs.diff_ids.length);
+    expect(added).toHaveLength(7);
+    expect(b.manifest.mediaType).toBe(MediaType.ociManifest);
+    expect(b.config.config?.WorkingDir).toBe("/layers");
+    expect(b.config.config?.User).toBe(base.config.config?.User);
+    expect(b.config.config?.Env).toEqual(base.config.config?.Env);
+    expect(b.config.config?.Env).toEqual(expect.arrayContaining(["CNB_USER_ID=1000", "CNB_GROUP_ID=1000"]));
+    // the build image's labels carry over
+    for (const [k, v] of Object.entries(base.labels)) expect(b.labels[k]).toBe(v);
+
+    const [dirs, lifecycle, never, hello, tools, order, run] = added as string[];
+    const layers = JSON.parse(b.labels["io.buildpacks.buildpack.layers"] as string);
+    expect(layers).toEqual({
+      "examples/hello": {
+        "0.1.0": {
+          api: "0.10",
+          layerDiffID: hello,
+          targets: [{ os: "linux", arch: "amd64" }],
+          name: "Hello",
+        },
+      },
+      "ex/never": { "1.0.0": { api: "0.12", layerDiffID: never } },
+    });
+    expect(JSON.parse(b.labels["io.buildpacks.extension.layers"] as string)).toEqual({
+      "ex/tools": { "1.0.0": { api: "0.12", layerDiffID: tools } },
+    });
+    expect(JSON.parse(b.labels["io.buildpacks.buildpack.order"] as string)).toEqual([
+      {
+        group: [
+          { id: "examples/hello", version: "0.1.0" },
+          { id: "ex/never", version: "1.0.0", optional: true },
+        ],
+      },
+    ]);
+    expect(JSON.parse(b.labels["io.buildpacks.buildpack.order-extensions"] as string)).toEqual([
+      { group: [{ id: "ex/tools", version: "1.0.0" }] },
+    ]);
+    const lifecycleText = await readFile(join(LIFECYCLE_TREE, "lifecycle.toml"), "utf8");
+    const descriptor = parseSpecOrThrow(lifecycleToml, lifecycleText, "lifecycle.toml");
+    const supported = (kind: "buildpack" | "platform") => lifecycleApis(descriptor, kind)?.supported ?? [];
+    const runImages = [{ image: RUN_IMAGE, mirrors: [`${REGISTRY}/mirror/run:latest`] }];
+    expect(JSON.parse(b.labels["io.buildpacks.builder.metadata"] as string)).toEqual({
+      description: "e2e builder",
+      buildpacks: [
+        { id: "ex/never", version: "1.0.0" },
+        { id: "examples/hello", version: "0.1.0", name: "Hello" },
+      ],
+      extensions: [{ id: "ex/tools", version: "1.0.0" }],
+      stack: { runImage: runImages[0] },
+      images: runImages,
+      lifecycle: {
+        version: "0.1.0",
+        api: { buildpack: supported("buildpack")[0], platform: supported("platform")[0] },
+        apis: {
+          buildpack: { deprecated: [], supported: supported("buildpack") },
+          platform: { deprecated: [], supported: supported("platform") },
+        },
+      },
+      createdBy: { name: "cnbp", version: "0.1.0" },
+    });
+
+    expect((await b.entries(dirs as string)).entries).toEqual([
+      "/cnb 755 0:0",
+      "/cnb/build-config 755 0:0",
+      "/cnb/build-config/env 755 0:0",
+      "/cnb/buildpacks 755 0:0",
+      "/cnb/extensions 755 0:0",
+      "/layers 755 1000:1000",
+      "/lifecycle 777 0:0 -> /cnb/lifecycle",
+      "/platform 755 0:0",
+      "/platform/env 755 0:0",
+      "/workspace 755 1000:1000",
+    ]);
+    expect((await b.entries(hello as string)).entries).toEqual([
+      "/cnb/buildpacks/examples_hello 755 0:0",
+      "/cnb/buildpacks/examples_hello/0.1.0 755 0:0",
+      "/cnb/buildpacks/examples_hello/0.1.0/bin 755 0:0",
+      "/cnb/buildpacks/examples_hello/0.1.0/bin/build 755 0:0",
+      "/cnb/buildpacks/examples_hello/0.1.0/bin/detect 755 0:0",
+      "/cnb/buildpacks/examples_hello/0.1.0/buildpack.toml 644 0:0",
+    ]);
+    expect((await b.entries(never as string)).entries).toEqual([
+      "/cnb/buildpacks/ex_never 755 0:0",
+      "/cnb/buildpacks/ex_never/1.0.0 755 0:0",
+      "/cnb/buildpacks/ex_never/1.0.0/bin 755 0:0",
+      "/cnb/buildpacks/ex_never/1.0.0/bin/build 755 0:0",
+      "/cnb/buildpacks/ex_never/1.0.0/bin/detect 755 0:0",
+      "/cnb/buildpacks/ex_never/1.0.0/buildpack.toml 644 0:0",
+    ]);
+    expect((await b.entries(tools as string)).entries[0]).toBe("/cnb/extensions/ex_tools 755 0:0");
+    const lc = await b.entries(lifecycle as string);
+    expect(lc.entries).toEqual(
+      expect.arrayContaining(["/cnb/lifecycle 755 0:0", "/cnb/lifecycle/detector 777 0:0 -> lifecycle"]),
+    );
+    expect(lc.files["/cnb/lifecycle/lifecycle.toml"]).toBe(lifecycleText);
+    expect((await b.entries(order as string)).files).toEqual({
+      "/cnb/order.toml": [
+        '[[order]]\n[[order.group]]\nid = "examples/hello"\nversion = "0.1.0"\n',
+        '[[order.group]]\nid = "ex/never"\nversion = "1.0.0"\noptional = true\n',
+        '[[order-extensions]]\n[[order-extensions.group]]\nid = "ex/tools"\nversion = "1.0.0"\n',
+      ].join("\n"),
+    });
+    expect((await b.entries(run as string)).files).toEqual({
+      "/cnb/run.toml": `[[images]]\nimage = "${RUN_IMAGE}"\nmirrors = [ "${REGISTRY}/mirror/run:latest" ]\n`,
+    });
+  });
+
+  it("runs its detector in Podman on the example app and finds the hello group", async () => {
+    await engine("podman", ["pull", "--tls-verify=false", BUILDER]);
+    pulled.push(BUILDER);
+    const layers = join(dir, "layers");
+    await mkdir(layers);
+    await chmod(layers, 0o777);
+    const r = await execa(
+      "podman",
+      [
+        ...["run", "--rm", "--user", "1000:1000", "-e", "CNB_PLATFORM_API=0.15"],
+        ...["-v", `${join(REPO_ROOT, "examples/hello/app")}:/workspace:ro`, "-v", `${layers}:/layers`],
+        ...[BUILDER, "/cnb/lifecycle/detector"],
+      ],
+      { reject: false },
+    );
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await readFile(join(layers, "group.toml"), "utf8")).toBe(
+      '[[group]]\nid = "examples/hello"\nversion = "0.1.0"\napi = "0.10"\n',
+    );
+  });
+
+  it("gives the same buildpack the same layer in every builder, and sends only what changed", async () => {
+    const first = await readImage(BUILDER);
+    // no shared cache: the layers are made again, byte for byte the same
+    const fresh = { ...env, CNBP_CACHE_DIR: join(dir, "cache2") };
+    const layout = join(dir, "layout");
+    const r = await cnbp(
+      [
+        "builder",
+        "create",
+        BUILDER,
+        "--config",
+        join(dir, "builder.toml"),
+        "--output",
+        `oci:${layout}`,
+        "--json",
+      ],
+      { env: fresh },
+    );
+    expect(r.exitCode, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { digest: string; layers: { what: string; diffId: string }[] };
+    expect(out.digest).toBe(first.digest);
+    const index = JSON.parse(await readFile(join(layout, "index.json"), "utf8"));
+    expect(index.manifests.map((m: { digest: string }) => m.digest)).toEqual([first.digest]);
+
+    // a changed buildpack: only its layer, the order (same) aside, is sent again
+    await writeFile(join(dir, "bp/hello/bin/detect"), "#!/bin/sh\n# changed\n[ -f hello.txt ] || exit 100\n");
+    const again = await cnbp(
+      ["builder", "create", BUILDER, "--config", join(dir, "builder.toml"), "--publish", "--json"],
+      { env },
+    );
+    expect(again.exitCode, again.stderr).toBe(0);
+    const sent = (JSON.parse(again.stdout) as { layers: { what: string; how: string }[] }).layers
+      .filter((l) => l.how !== "exists")
+      .map((l) => l.what);
+    expect(sent).toEqual(["buildpack examples/hello@0.1.0"]);
+  });
+
+  it("takes the lifecycle from a docker:// image's /cnb/lifecycle layer", async () => {
+    const file = join(dir, "lifecycle.tgz");
+    const layer = await writeDirLayer(LIFECYCLE_TREE, "/cnb/lifecycle", file, {
+      parents: "none",
+      owner: { uid: 0, gid: 0 },
+    });
+    await new RegistryImageWriter(client).save(
+      {
+        format: "oci",
+        config: {
+          os: "linux",
+          architecture: "amd64",
+          config: {},
+          rootfs: { type: "layers", diff_ids: [layer.diffId] },
+        },
+        layers: [
+          {
+            descriptor: { mediaType: layer.mediaType, digest: layer.digest, size: layer.size },
+            diffId: layer.diffId,
+            origin: { kind: "file", path: file },
+          },
+        ],
+      },
+      [LIFECYCLE_IMAGE],
+    );
+    const config = await builderToml(
+      "builder-image-lc.toml",
+      `[lifecycle]\nuri = "docker://${LIFECYCLE_IMAGE}"`,
+    );
+    const name = `${REPO}/builder-image-lc:1`;
+    const r = await cnbp(["builder", "create", name, "--config", config, "--publish"], { env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const b = await readImage(name);
+    const base = await readImage(BUILD_IMAGE);
+    expect(b.config.rootfs.diff_ids[base.config.rootfs.diff_ids.length + 1]).toBe(layer.diffId);
+    expect(await readdir(join(dir, "tmp"))).toEqual([]);
+    await engine("podman", ["pull", "--tls-verify=false", name]);
+    pulled.push(name);
+    // the tree is the image's: the lifecycle starts from it
+    const usage = await execa("podman", ["run", "--rm", name, "/cnb/lifecycle/lifecycle"], { reject: false });
+    expect(usage.stderr).toContain("usage: lifecycle <phase> [flags]");
+  });
+
+  it("refuses an order entry that names no buildpack, naming the line, and writes nothing", async () => {
+    const config = await builderToml("bad.toml", "", 'id = "ex/missing"');
+    const name = `${REPO}/bad:1`;
+    const r = await cnbp(["builder", "create", name, "--config", config, "--publish"], { env });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe(
+      `error: ${config}:10: order[0].group[0].id names buildpack ex/missing, which is not in the buildpacks given`,
+    );
+    expect(await client.headManifest(parseReference(name))).toBeUndefined();
+    expect(await readdir(join(dir, "tmp"))).toEqual([]);
+  });
+
+  it("says where the builder can go when neither --publish nor --output is given", async () => {
+    const r = await cnbp(["builder", "create", BUILDER, "--config", join(dir, "builder.toml")], { env });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toBe(
+      `error: builder create: give --publish (push ${BUILDER} to its registry) or --output oci:<dir> (write an OCI layout)\n` +
+        "  hint: saving into a container engine's image store needs an engine driver, which cnbp does not have yet",
+    );
+  });
+});
