@@ -34,5 +34,5 @@ export * from "./kinds/stack-toml.js";
 export * from "./kinds/store-toml.js";
 export * from "./kinds/system-toml.js";
 export * from "./toml.js";
-export * from "./validate-paths.js";
 export * from "./toml-lines.js";
+export * from "./validate-paths.js";
