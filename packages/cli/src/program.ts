@@ -2,6 +2,8 @@ import { createRequire } from "node:module";
 import type { LogLevel } from "@cnbp/core";
 import { Command, Option } from "commander";
 import { builderCreateCommand } from "./commands/builder-create.js";
+import { builderInspectCommand } from "./commands/builder-inspect.js";
+import { buildpackInspectCommand } from "./commands/buildpack-inspect.js";
 import { validateCommand } from "./commands/validate.js";
 import { compose } from "./compose.js";
 import type { Io, Outcome } from "./io.js";
@@ -27,9 +29,17 @@ export function createProgram(io: Io, outcome: Outcome): Command {
   const container = () => compose({ logLevel: program.opts<{ logLevel: LogLevel }>().logLevel });
   program.addCommand(validateCommand(io, outcome, container));
   // command groups: authoring and inspection commands of one kind of image share a group
-  const builder = new Command("builder").description("Create and inspect builder images");
+  // (subcommands do not inherit exitOverride: without it a usage error in a group would exit 1, not 2)
+  const group = (name: string, description: string) =>
+    new Command(name)
+      .description(description)
+      .exitOverride()
+      .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  const builder = group("builder", "Create and inspect builder images");
   builder.addCommand(builderCreateCommand(io));
-  const buildpack = new Command("buildpack").description("Package and inspect buildpacks");
+  builder.addCommand(builderInspectCommand(io, container));
+  const buildpack = group("buildpack", "Package and inspect buildpacks");
+  buildpack.addCommand(buildpackInspectCommand(io, container));
   program.addCommand(builder);
   program.addCommand(buildpack);
   return program;
