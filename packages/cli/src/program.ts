@@ -4,6 +4,7 @@ import { Command, Option } from "commander";
 import { builderCreateCommand } from "./commands/builder-create.js";
 import { builderInspectCommand } from "./commands/builder-inspect.js";
 import { buildpackInspectCommand } from "./commands/buildpack-inspect.js";
+import { packageCommand } from "./commands/package.js";
 import { validateCommand } from "./commands/validate.js";
 import { compose } from "./compose.js";
 import type { Io, Outcome } from "./io.js";
@@ -39,8 +40,12 @@ export function createProgram(io: Io, outcome: Outcome): Command {
   builder.addCommand(builderCreateCommand(io));
   builder.addCommand(builderInspectCommand(io, container));
   const buildpack = group("buildpack", "Package and inspect buildpacks");
+  buildpack.addCommand(packageCommand("buildpack", io));
   buildpack.addCommand(buildpackInspectCommand(io, container));
+  const extension = group("extension", "Package image extensions");
+  extension.addCommand(packageCommand("extension", io));
   program.addCommand(builder);
   program.addCommand(buildpack);
+  program.addCommand(extension);
   return program;
 }

@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { type Problem, ValidationError } from "../errors.js";
 import { type FileKind, parseSpec } from "../spec/file-kind.js";
 import { tomlLineOf } from "../spec/toml-lines.js";
+import { SourceError } from "./context.js";
 
 export class ConfigFile<T> {
   private constructor(
@@ -42,6 +43,16 @@ export class ConfigFile<T> {
 
   fail(path: readonly (string | number)[], message: string): never {
     throw new ValidationError(this.file, [this.problem(path, message)]);
+  }
+
+  /** Runs a resolution step; a source that cannot be used becomes a problem at the field that named it. */
+  async source<R>(path: readonly (string | number)[], fn: () => Promise<R>): Promise<R> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof SourceError) this.fail(path, err.message);
+      throw err;
+    }
   }
 }
 

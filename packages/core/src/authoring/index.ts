@@ -4,4 +4,5 @@ export { type AuthoringContext, SourceError, type TargetPlatform } from "./conte
 export { LayerCache } from "./layer-cache.js";
 export { escapeId, type ModuleKind, moduleDir, moduleRoot, writeModuleLayer } from "./module-layer.js";
 export { describeOutput, type Output } from "./output.js";
+export { createPackage, type PackageRequest } from "./package/create.js";
 export type { AuthoredImage, AuthoringOptions, WrittenLayer } from "./run.js";

@@ -59,3 +59,12 @@ export function describeModule(descriptor: BuildpackDescriptor | ExtensionDescri
   };
   return { info, layerInfo };
 }
+
+/** `io.buildpacks.buildpack.layers` / `io.buildpacks.extension.layers` of these modules (files.md 3.6). */
+export function moduleLayers(modules: readonly ResolvedModule[]): ModuleLayers {
+  const out: ModuleLayers = {};
+  for (const m of modules) {
+    out[m.info.id] = { ...out[m.info.id], [m.info.version]: { ...m.layerInfo, layerDiffID: m.layer.diffId } };
+  }
+  return out;
+}

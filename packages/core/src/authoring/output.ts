@@ -37,7 +37,12 @@ export async function saveImage(
       return new LayoutImageWriter(output.dir, (dir) => dir).save(image, [output.name]);
     case "archive": {
       const dir = scratch.path("layout");
-      const saved = await new LayoutImageWriter(dir, (d) => d).save(image, [output.name]);
+      // the image in a buildpackage file has no ref name, as pack writes it: readers take the only one
+      const saved = await new LayoutImageWriter(
+        dir,
+        (d) => d,
+        () => undefined,
+      ).save(image, [output.name]);
       // written beside the target and renamed, so the file is whole or absent
       const tmp = `${output.file}.${process.pid}.tmp`;
       try {

@@ -17,7 +17,6 @@ import {
   buildpackOrderLabel,
   extensionLayersLabel,
   lifecycleApis,
-  type ModuleLayers,
   type OrderFile,
   orderExtensionsLabel,
   serializeSpec,
@@ -27,7 +26,7 @@ import { type AuthoringContext, SourceError } from "../context.js";
 import { extendConfig } from "../image-config.js";
 import type { ModuleKind } from "../module-layer.js";
 import { compositeProblems, ModuleSet } from "../module-set.js";
-import { moduleKey, type ResolvedModule } from "../modules.js";
+import { moduleKey, moduleLayers, type ResolvedModule } from "../modules.js";
 import { describeOutput, type Output, saveImage } from "../output.js";
 import { type AuthoredImage, type AuthoringOptions, withAuthoring, writtenLayers } from "../run.js";
 import { openRegistryImage } from "../sources/images.js";
@@ -65,12 +64,12 @@ export function createBuilder(
     const config = file.value;
     const baseDir = dirname(request.config);
 
-    const buildImage = await source(file, ["build", "image"], () =>
+    const buildImage = await file.source(["build", "image"], () =>
       openRegistryImage(builderBuildImage(config) as string, ctx),
     );
     const user = buildUser(file, buildImage);
     file.check(targetProblems(file, buildImage));
-    const lifecycle = await source(file, lifecycleField(config), () =>
+    const lifecycle = await file.source(lifecycleField(config), () =>
       config.lifecycle?.uri
         ? resolveLifecycle(config.lifecycle.uri, baseDir, ctx)
         : defaultLifecycle(file, request.defaultLifecycle, ctx),
@@ -148,20 +147,6 @@ export function createBuilder(
   });
 }
 
-/** Runs a resolution step; a source that cannot be used becomes a problem at the field that named it. */
-async function source<T>(
-  file: Builder,
-  path: readonly (string | number)[],
-  fn: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof SourceError) file.fail(path, err.message);
-    throw err;
-  }
-}
-
 function lifecycleField(config: BuilderConfig): (string | number)[] {
   if (config.lifecycle?.uri) return ["lifecycle", "uri"];
   return config.lifecycle?.version ? ["lifecycle", "version"] : ["lifecycle"];
@@ -211,7 +196,7 @@ async function collectModules(file: Builder, baseDir: string, ctx: AuthoringCont
     for (const [i, entry] of (file.value[field] ?? []).entries()) {
       const uri = entry.uri ?? `docker://${entry.image}`;
       const path = [field, i, entry.uri ? "uri" : "image"];
-      const found = await source(file, path, () => resolveModules(uri, baseDir, kind, ctx));
+      const found = await file.source(path, () => resolveModules(uri, baseDir, kind, ctx));
       const ofKind = found.filter((m) => m.kind === kind);
       if (ofKind.length === 0) file.fail(path, `${JSON.stringify(uri)} holds no ${kind}`);
       const top = ofKind[0] as ResolvedModule;
@@ -271,14 +256,6 @@ function needsStackToml(lifecycle: ResolvedLifecycle): boolean {
   return platform.some((v) => /^0\.(\d+)$/.test(v) && Number(v.split(".")[1]) < 12);
 }
 
-function layersLabel(modules: readonly ResolvedModule[]): ModuleLayers {
-  const out: ModuleLayers = {};
-  for (const m of modules) {
-    out[m.info.id] = { ...out[m.info.id], [m.info.version]: { ...m.layerInfo, layerDiffID: m.layer.diffId } };
-  }
-  return out;
-}
-
 function builderLabels(
   config: BuilderConfig,
   lifecycle: ResolvedLifecycle,
@@ -309,11 +286,11 @@ function builderLabels(
   };
   const labels: Record<string, string> = {
     [builderMetadataLabel.name]: JSON.stringify(metadata),
-    [buildpackLayersLabel.name]: serializeSpec(buildpackLayersLabel, layersLabel(buildpacks)),
+    [buildpackLayersLabel.name]: serializeSpec(buildpackLayersLabel, moduleLayers(buildpacks)),
     [buildpackOrderLabel.name]: serializeSpec(buildpackOrderLabel, order.order ?? []),
   };
   if (extensions.length) {
-    labels[extensionLayersLabel.name] = serializeSpec(extensionLayersLabel, layersLabel(extensions));
+    labels[extensionLayersLabel.name] = serializeSpec(extensionLayersLabel, moduleLayers(extensions));
   }
   if (order["order-extensions"]?.length) {
     labels[orderExtensionsLabel.name] = serializeSpec(orderExtensionsLabel, order["order-extensions"]);

@@ -6,6 +6,7 @@ import type { Problem } from "../../errors.js";
 import type { SourceImage } from "../../image/index.js";
 import type { BuilderConfig } from "../../spec/index.js";
 import type { ConfigFile } from "../config-file.js";
+import type { TargetPlatform } from "../context.js";
 import type { ModuleSet } from "../module-set.js";
 import { moduleKey } from "../modules.js";
 
@@ -16,17 +17,22 @@ interface TargetLike {
   "arch-variant"?: string;
 }
 
-const fits = (t: TargetLike, image: SourceImage) => {
-  const { os, architecture, variant } = image.config;
+/** Whether a declared target admits a platform (an image's config, or the platform packaged for). */
+export const fitsPlatform = (t: TargetLike, platform: TargetPlatform) => {
+  const { os, architecture, variant } = platform;
   const v = t.variant ?? t["arch-variant"];
   return (!t.os || t.os === os) && (!t.arch || t.arch === architecture) && (!v || !variant || v === variant);
 };
 
-const show = (t: TargetLike) =>
+const fits = (t: TargetLike, image: SourceImage) => fitsPlatform(t, image.config);
+
+export const showTarget = (t: TargetLike) =>
   [t.os ?? "*", t.arch ?? "*", t.variant ?? t["arch-variant"]].filter(Boolean).join("/");
 
-const platformOf = (image: SourceImage) =>
-  [image.config.os, image.config.architecture, image.config.variant].filter(Boolean).join("/");
+export const showPlatform = (p: TargetPlatform) =>
+  [p.os, p.architecture, p.variant].filter(Boolean).join("/");
+
+const platformOf = (image: SourceImage) => showPlatform(image.config);
 
 export function targetProblems(file: ConfigFile<BuilderConfig>, buildImage: SourceImage): Problem[] {
   const targets = file.value.targets ?? [];
@@ -34,7 +40,7 @@ export function targetProblems(file: ConfigFile<BuilderConfig>, buildImage: Sour
   return [
     file.problem(
       ["targets"],
-      `(${targets.map(show).join(", ")}) does not include the build image's platform ${platformOf(buildImage)}`,
+      `(${targets.map(showTarget).join(", ")}) does not include the build image's platform ${platformOf(buildImage)}`,
     ),
   ];
 }
@@ -50,7 +56,7 @@ export function moduleTargetProblems(
     return [
       file.problem(
         path,
-        `${module.kind} ${moduleKey(module.info)} runs on ${targets.map(show).join(", ")}, not on the build image's ${platformOf(buildImage)}`,
+        `${module.kind} ${moduleKey(module.info)} runs on ${targets.map(showTarget).join(", ")}, not on the build image's ${platformOf(buildImage)}`,
       ),
     ];
   });

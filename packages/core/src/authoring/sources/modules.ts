@@ -19,7 +19,7 @@ import { type AuthoringContext, SourceError } from "../context.js";
 import { type ModuleKind, writeModuleLayer } from "../module-layer.js";
 import { describeModule, type ModuleInfo, type ResolvedModule } from "../modules.js";
 import { openPackageFile, openRegistryImage } from "./images.js";
-import { locate } from "./locate.js";
+import { type Located, locate } from "./locate.js";
 
 const LAYERS_LABEL = {
   buildpack: buildpackLayersLabel,
@@ -33,7 +33,16 @@ export async function resolveModules(
   kind: ModuleKind,
   ctx: AuthoringContext,
 ): Promise<ResolvedModule[]> {
-  const located = await locate(uri, baseDir, ctx.scratch);
+  return modulesAt(await locate(uri, baseDir, ctx.scratch), uri, kind, ctx);
+}
+
+/** Every module at a located `uri`. */
+export async function modulesAt(
+  located: Located,
+  uri: string,
+  kind: ModuleKind,
+  ctx: AuthoringContext,
+): Promise<ResolvedModule[]> {
   switch (located.kind) {
     case "dir":
       return [await moduleFromDir(located.path, kind, uri, ctx, true)];

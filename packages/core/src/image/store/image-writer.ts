@@ -172,14 +172,12 @@ export class LayoutImageWriter implements ImageWriter {
   constructor(
     private readonly root: string,
     private readonly dirOf: (root: string, name: string) => string = layoutPath,
+    /** The ref name a name gets in index.json (undefined: none, as in a buildpackage file); default its tag. */
+    private readonly refOf: (name: string) => string | undefined = tagOf,
   ) {}
 
   async save(image: ImageToSave, names: readonly string[]): Promise<SavedImage> {
-    for (const name of names) {
-      if (parseReference(name).digest) {
-        throw new Error(`${name}: an image in a layout is written by tag, not by digest`);
-      }
-    }
+    const refs = names.map((n) => this.refOf(n));
     const layouts = await Promise.all(names.map((n) => OciLayout.create(this.dirOf(this.root, n))));
     const transfers: BlobTransfer[] = image.layers.map(() => ({ how: "exists", bytes: 0 }));
     let bytesWritten = 0;
@@ -208,11 +206,11 @@ export class LayoutImageWriter implements ImageWriter {
     }
     let written: Awaited<ReturnType<OciLayout["writeImage"]>> | undefined;
     for (const [d, layout] of layouts.entries()) {
-      const ref = parseReference(names[d] as string).tag ?? "latest";
+      const ref = refs[d];
       written = await layout.writeImage({
         config: image.config,
         layers: layers.map((l) => l.descriptor),
-        ref,
+        ...(ref !== undefined ? { ref } : {}),
       });
     }
     if (!written) throw new Error("no image name to write");
@@ -224,6 +222,12 @@ export class LayoutImageWriter implements ImageWriter {
       bytesWritten,
     };
   }
+}
+
+function tagOf(name: string): string {
+  const ref = parseReference(name);
+  if (ref.digest) throw new Error(`${name}: an image in a layout is written by tag, not by digest`);
+  return ref.tag ?? "latest";
 }
 
 function ociType(mediaType: string): string {
