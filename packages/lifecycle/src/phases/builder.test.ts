@@ -794,7 +794,7 @@ describe("failures and exit codes", () => {
     ]);
     expect(await failure(run())).toEqual({
       exitCode: 12,
-      message: `builder: buildpack example/node@1.0.0: ${join(layers, "group.toml")}: Buildpack API 0.6 is not supported by this lifecycle (it supports 0.7, 0.8, 0.9, 0.10, 0.11, 0.12)`,
+      message: `builder: buildpack example/node@1.0.0 uses Buildpack API 0.6 (api in ${join(layers, "group.toml")}), which this lifecycle does not support (it supports 0.7, 0.8, 0.9, 0.10, 0.11, 0.12)`,
     });
     await expect(stat(join(layers, "example_first"))).rejects.toThrow("ENOENT");
   });

@@ -7,20 +7,13 @@
  * builder lacks): then every bin/build runs as that user and what the lifecycle writes is given to it. Root
  * with no build user (uid 0) is refused, as Go does, so no buildpack ever runs as root.
  */
-import {
-  type AnalyzedMetadata,
-  analyzedToml,
-  type GroupFile,
-  groupToml,
-  planToml,
-  readSpecFile,
-} from "@cnbp/core";
+import { type AnalyzedMetadata, analyzedToml, planToml, readSpecFile } from "@cnbp/core";
 import { type BuildRequest, type BuildResult, build } from "../build/build.js";
 import type { FlagSpec } from "../cli/flags.js";
 import { ExitCode, LifecycleError } from "../exit-codes.js";
 import type { Log } from "../log.js";
 import { ModuleStore } from "../modules/store.js";
-import { buildpackApiSupported, SUPPORTED_BUILDPACK_APIS } from "../platform/api.js";
+import { readGroup } from "../platform/group.js";
 import type { Env, Inputs } from "../platform/inputs.js";
 import { startPhase } from "./start.js";
 
@@ -59,7 +52,7 @@ export async function runBuilder(
   if (process.getuid?.() === 0 && user.uid === 0) {
     fail("refusing to run as root: give the build user with CNB_USER_ID and CNB_GROUP_ID", ExitCode.failed);
   }
-  const group = await readGroup(inputs.groupPath);
+  const group = await readGroup("builder", inputs.groupPath, ExitCode.build);
   const plan = await readInput(planToml, inputs.planPath, "the plan");
   const analyzed = await readAnalyzed(inputs.analyzedPath, log);
   try {
@@ -97,20 +90,6 @@ async function readInput<T>(kind: Parameters<typeof readSpecFile<T>>[0], path: s
       (err as NodeJS.ErrnoException).code === "ENOENT" ? `${path} does not exist` : (err as Error).message;
     return fail(`reading ${what}: ${why}`);
   }
-}
-
-/** group.toml, every buildpack's Buildpack API checked first (exit 12), as the Go builder does. */
-async function readGroup(path: string): Promise<GroupFile> {
-  const group = await readInput(groupToml, path, "the group");
-  for (const bp of group.group) {
-    if (!buildpackApiSupported(bp.api)) {
-      fail(
-        `buildpack ${bp.id}@${bp.version}: ${path}: Buildpack API ${bp.api} is not supported by this lifecycle (it supports ${SUPPORTED_BUILDPACK_APIS.join(", ")})`,
-        ExitCode.incompatibleBuildpackApi,
-      );
-    }
-  }
-  return group;
 }
 
 /** analyzed.toml gives the target; without one the build goes on with the build container's, as in Go. */

@@ -387,8 +387,7 @@ describe("restorer", () => {
     await writeFile(join(base, "group.toml"), '[[group]]\nid = "old/bp"\nversion = "1"\napi = "0.6"\n');
     await expect(restorer(args(), env())).rejects.toMatchObject({
       exitCode: 12,
-      message:
-        "restorer: buildpack old/bp@1 uses Buildpack API 0.6, which this lifecycle does not support (it supports 0.7, 0.8, 0.9, 0.10, 0.11, 0.12)",
+      message: `restorer: buildpack old/bp@1 uses Buildpack API 0.6 (api in ${join(base, "group.toml")}), which this lifecycle does not support (it supports 0.7, 0.8, 0.9, 0.10, 0.11, 0.12)`,
     });
   });
 });

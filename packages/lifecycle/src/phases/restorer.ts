@@ -18,7 +18,6 @@ import {
   DockerKeychain,
   extractLayer,
   type GroupFile,
-  groupToml,
   LAYER_READ,
   LAYER_UNSAFE,
   type Owner,
@@ -34,7 +33,7 @@ import { CacheCorruptError, type LayerCache, openCache } from "../cache/index.js
 import type { FlagSpec } from "../cli/flags.js";
 import { ExitCode, LifecycleError } from "../exit-codes.js";
 import type { Log } from "../log.js";
-import { buildpackApiSupported, SUPPORTED_BUILDPACK_APIS } from "../platform/api.js";
+import { readGroup } from "../platform/group.js";
 import type { Env } from "../platform/inputs.js";
 import { dropPrivileges, ensureOwner } from "../platform/privileges.js";
 import { startPhase } from "./start.js";
@@ -80,7 +79,7 @@ export async function restorer(argv: readonly string[], env: Env) {
     }
   }
 
-  const group = await readGroup(inputs.groupPath);
+  const group = await readGroup("restorer", inputs.groupPath, ExitCode.restore);
   const analyzed = await readAnalyzed(inputs.analyzedPath, log);
   if (analyzed?.["run-image"]?.extend) {
     fail("the run image is to be extended (run-image.extend in analyzed.toml): not supported yet");
@@ -126,28 +125,6 @@ export async function restorer(argv: readonly string[], env: Env) {
 function userId(text: string, flag: string): number {
   if (!/^\d+$/.test(text)) fail(`${flag}: "${text}" is not a numeric id`, ExitCode.invalidArgs);
   return Number(text);
-}
-
-async function readGroup(path: string): Promise<GroupFile> {
-  let group: GroupFile;
-  try {
-    group = await readSpecFile(groupToml, path);
-  } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === "ENOENT" ? `${path} does not exist` : errorText(err);
-    return fail(`reading the group: ${why}`);
-  }
-  for (const bp of group.group) {
-    if (escapeId(bp.id) === "." || escapeId(bp.id) === "..") {
-      fail(`reading the group: buildpack id ${JSON.stringify(bp.id)} cannot name its layers directory`);
-    }
-    if (!buildpackApiSupported(bp.api)) {
-      fail(
-        `buildpack ${bp.id}@${bp.version} uses Buildpack API ${bp.api}, which this lifecycle does not support (it supports ${SUPPORTED_BUILDPACK_APIS.join(", ")})`,
-        ExitCode.incompatibleBuildpackApi,
-      );
-    }
-  }
-  return group;
 }
 
 /** analyzed.toml; one that is missing or unreadable is reported and the build goes on without it (as Go). */
