@@ -4,11 +4,11 @@
  * run as root (CI); the exact <generated> tree, analyzed.toml and plan.toml they leave, what bin/generate
  * sees, and each rule an extension's output can break, with its message and exit code.
  */
-import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { chmod, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { type AnalyzedMetadata, analyzedToml, type PlanFile, parseSpec } from "@cnbp/core";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { captureLog, removeTempDirs, tempDir } from "../cache/test-support/fixtures.js";
+import { captureLog, removeTempDirs, tempDir, tree } from "../cache/test-support/fixtures.js";
 import { ExitCode, LifecycleError } from "../exit-codes.js";
 import { type Module, ModuleStore } from "../modules/store.js";
 import { type GenerateInput, generate } from "./index.js";
@@ -122,22 +122,6 @@ function input(extensions: Module[], platformApi = "0.13", more: Partial<Generat
     ...more,
   };
   return { input: generateInput, out, err };
-}
-
-/** Every path under `dir` (directories with a trailing `/`) and the content of files. */
-async function tree(dir: string): Promise<Record<string, string>> {
-  const found: Record<string, string> = {};
-  const walk = async (d: string) => {
-    for (const e of (await readdir(d, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) {
-        found[`${relative(dir, p)}/`] = "";
-        await walk(p);
-      } else found[relative(dir, p)] = await readFile(p, "utf8");
-    }
-  };
-  await walk(dir);
-  return found;
 }
 
 const layersFile = (name: string) => readFile(join(base, "layers", name), "utf8");

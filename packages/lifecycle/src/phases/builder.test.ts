@@ -3,11 +3,11 @@
  * runs as root), and the test asserts the exact argv and env they saw, the files left in <layers> and the
  * exact metadata.toml, SBOM tree, errors and exit codes.
  */
-import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, relative } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { captureLog } from "../cache/test-support/fixtures.js";
+import { captureLog, tree } from "../cache/test-support/fixtures.js";
 import { LifecycleError } from "../exit-codes.js";
 import { BUILDER_FLAGS, builder, runBuilder } from "./builder.js";
 import { startPhase } from "./start.js";
@@ -113,22 +113,6 @@ async function failure(promise: Promise<unknown>): Promise<{ exitCode: number; m
   );
   if (!(err instanceof LifecycleError)) throw new Error(`expected a LifecycleError, got ${String(err)}`);
   return { exitCode: err.exitCode, message: err.message };
-}
-
-/** Every path under `dir` (directories with a trailing `/`) and the content of files. */
-async function tree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (d: string) => {
-    for (const e of (await readdir(d, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) {
-        out[`${relative(dir, p)}/`] = "";
-        await walk(p);
-      } else out[relative(dir, p)] = await readFile(p, "utf8");
-    }
-  };
-  await walk(dir);
-  return out;
 }
 
 /** `env` output as a record (values are single-line in these tests). */

@@ -4,8 +4,8 @@
  * cache image in the real local registry.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { analyzedToml, RegistryClient, readSpecFile } from "@cnbp/core";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { DirCache } from "../cache/dir-cache.js";
@@ -17,6 +17,7 @@ import {
   removeTempDirs,
   sha256,
   tempDir,
+  tree,
 } from "../cache/test-support/fixtures.js";
 import { restoreLayers, restorer } from "./restorer.js";
 
@@ -44,22 +45,6 @@ const args = (...extra: string[]) => [
   join(base, "group.toml"),
   ...extra,
 ];
-
-/** Every path under `dir` (directories with a trailing `/`) and the content of files. */
-async function tree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (d: string) => {
-    for (const e of (await readdir(d, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) {
-        out[`${relative(dir, p)}/`] = "";
-        await walk(p);
-      } else out[relative(dir, p)] = await readFile(p, "utf8");
-    }
-  };
-  await walk(dir);
-  return out;
-}
 
 async function writeGroup(ids: readonly string[] = [BP]) {
   const group = ids.map((id) => `[[group]]\nid = "${id}"\nversion = "1.0.0"\napi = "0.10"\n`).join("\n");

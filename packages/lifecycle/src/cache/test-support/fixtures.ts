@@ -1,8 +1,8 @@
-/** Test fixtures of the cache and restorer tests: temp dirs, layer tars, hand-made tars, a captured log. */
+/** Test fixtures of the lifecycle's tests: temp dirs, layer tars, hand-made tars, a captured log, dir trees. */
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { writeDirLayer } from "@cnbp/core";
 import { createLog, type Log } from "../../log.js";
 
@@ -97,4 +97,20 @@ export async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Buffer
   const parts: Buffer[] = [];
   for await (const chunk of chunks) parts.push(Buffer.from(chunk));
   return Buffer.concat(parts);
+}
+
+/** Every path under `dir` (directories with a trailing `/`) with the content of files, in name order. */
+export async function tree(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const walk = async (d: string) => {
+    for (const e of (await readdir(d, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) {
+        out[`${relative(dir, p)}/`] = "";
+        await walk(p);
+      } else out[relative(dir, p)] = await readFile(p, "utf8");
+    }
+  };
+  await walk(dir);
+  return out;
 }
