@@ -120,7 +120,7 @@ export class RegistryImageWriter implements ImageWriter {
       const pushed = await mapLimit(unique, this.concurrency, (i) => {
         const layer = image.layers[i] as LayerToWrite;
         return this.client.pushBlob(repository, layer.descriptor, () => openBlob(layer), {
-          mountFrom: [...also, ...(layer.origin.kind === "image" ? [layer.origin.image.identifier] : [])],
+          mountFrom: [...also, ...mountSource(layer.origin)],
         });
       });
       pushed.forEach((p, u) => {
@@ -155,6 +155,17 @@ export class RegistryImageWriter implements ImageWriter {
       layers: transfers,
       bytesWritten,
     };
+  }
+}
+
+/** The image a layer comes from when it is in a registry; a layout's `<dir>@<digest>` has nothing to mount. */
+function mountSource(origin: BlobOrigin): string[] {
+  if (origin.kind !== "image") return [];
+  try {
+    parseReference(origin.image.identifier);
+    return [origin.image.identifier];
+  } catch {
+    return [];
   }
 }
 
