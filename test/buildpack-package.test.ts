@@ -397,6 +397,22 @@ describe("cnbp buildpack package", () => {
     expect((await readdir(dir)).filter((f) => f.endsWith(".cnb")).sort()).toEqual(["hello.cnb", "outer.cnb"]);
   });
 
+  it("packages for the platform --target names, which package.toml's [[targets]] must include", async () => {
+    const config = join(dir, "arm.toml");
+    await writeFile(config, '[buildpack]\nuri = "bp/hello"\n[[targets]]\nos = "linux"\narch = "arm64"\n');
+    const file = join(dir, "arm.cnb");
+    const r = await cnbp(["buildpack", "package", file, "-c", config], { env });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe(
+      `error: ${config}:3: targets (linux/arm64) does not include linux/amd64, the platform packaged for: give one with --target`,
+    );
+    const t = await cnbp(["buildpack", "package", file, "-c", config, "--target", "linux/arm64"], { env });
+    expect(t.exitCode, t.stderr).toBe(0);
+    const pkg = await fromLayout(await OciArchive.open(file));
+    expect([pkg.config.os, pkg.config.architecture]).toEqual(["linux", "arm64"]);
+    await rm(file);
+  });
+
   it("says where an image can go without --publish or --output, and that a file is not published", async () => {
     const config = join(dir, "hello.toml");
     const r = await cnbp(["buildpack", "package", HELLO, "-c", config], { env });
@@ -410,6 +426,9 @@ describe("cnbp buildpack package", () => {
     expect(f.stderr).toBe(
       "error: buildpack package: --publish is for images, not --format file: the file goes where <name> says",
     );
+    const format = await cnbp(["buildpack", "package", "x", "-c", config, "-f", "zip"], { env });
+    expect(format.exitCode).toBe(2);
+    expect(format.stderr).toContain("error: option '-f, --format <format>' argument 'zip' is invalid");
     // like pack, a file name without an extension gets .cnb
     const named = await cnbp(["buildpack", "package", join(dir, "plain"), "-c", config, "-f", "file"], {
       env,

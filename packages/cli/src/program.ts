@@ -30,20 +30,25 @@ export function createProgram(io: Io, outcome: Outcome): Command {
   const container = () => compose({ logLevel: program.opts<{ logLevel: LogLevel }>().logLevel });
   program.addCommand(validateCommand(io, outcome, container));
   // command groups: authoring and inspection commands of one kind of image share a group
-  // (subcommands do not inherit exitOverride: without it a usage error in a group would exit 1, not 2)
-  const group = (name: string, description: string) =>
-    new Command(name)
-      .description(description)
+  // (added commands do not inherit exitOverride: without it a usage error in a group would exit 1, not 2)
+  const ours = (command: Command) =>
+    command
       .exitOverride()
       .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
-  const builder = group("builder", "Create and inspect builder images");
-  builder.addCommand(builderCreateCommand(io));
-  builder.addCommand(builderInspectCommand(io, container));
-  const buildpack = group("buildpack", "Package and inspect buildpacks");
-  buildpack.addCommand(packageCommand("buildpack", io));
-  buildpack.addCommand(buildpackInspectCommand(io, container));
-  const extension = group("extension", "Package image extensions");
-  extension.addCommand(packageCommand("extension", io));
+  const group = (name: string, description: string, commands: readonly Command[]) => {
+    const g = ours(new Command(name).description(description));
+    for (const c of commands) g.addCommand(ours(c));
+    return g;
+  };
+  const builder = group("builder", "Create and inspect builder images", [
+    builderCreateCommand(io),
+    builderInspectCommand(io, container),
+  ]);
+  const buildpack = group("buildpack", "Package and inspect buildpacks", [
+    packageCommand("buildpack", io),
+    buildpackInspectCommand(io, container),
+  ]);
+  const extension = group("extension", "Package image extensions", [packageCommand("extension", io)]);
   program.addCommand(builder);
   program.addCommand(buildpack);
   program.addCommand(extension);

@@ -23,7 +23,11 @@ interface Options extends OutputFlags {
 export function packageCommand(kind: ModuleKind, io: Io, env: NodeJS.ProcessEnv = process.env): Command {
   const command = `${kind} package`;
   return new Command("package")
-    .description(`Package a ${kind} (with its dependencies) as a buildpackage image or .cnb file`)
+    .description(
+      kind === "buildpack"
+        ? "Package a buildpack and its dependencies as a buildpackage: an image or a .cnb file"
+        : "Package an image extension as a buildpackage: an image or a .cnb file",
+    )
     .argument(
       "<name>",
       `the package's image name, e.g. registry.example/my-${kind}:1, or a file, my-${kind}.cnb`,
