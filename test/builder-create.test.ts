@@ -76,6 +76,25 @@ async function readImage(name: string) {
   return { manifest, config, labels, entries, digest: fetched.digest };
 }
 
+/** Pulls the builder into Podman, runs its detector on the example app as the build user: group.toml. */
+async function detect(image: string): Promise<string> {
+  await engine("podman", ["pull", "--tls-verify=false", image]);
+  pulled.push(image);
+  const layers = await mkdtemp(join(dir, "layers-"));
+  await chmod(layers, 0o777);
+  const r = await execa(
+    "podman",
+    [
+      ...["run", "--rm", "--user", "1000:1000", "-e", "CNB_PLATFORM_API=0.15"],
+      ...["-v", `${join(REPO_ROOT, "examples/hello/app")}:/workspace:ro`, "-v", `${layers}:/layers`],
+      ...[image, "/cnb/lifecycle/detector"],
+    ],
+    { reject: false },
+  );
+  expect(r.exitCode, r.stderr).toBe(0);
+  return readFile(join(layers, "group.toml"), "utf8");
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cnbp-builder-e2e-"));
   await cp(join(REPO_ROOT, "examples/hello/buildpacks/hello"), join(dir, "bp/hello"), { recursive: true });
@@ -239,24 +258,7 @@ describe("cnbp builder create", () => {
   });
 
   it("runs its detector in Podman on the example app and finds the hello group", async () => {
-    await engine("podman", ["pull", "--tls-verify=false", BUILDER]);
-    pulled.push(BUILDER);
-    const layers = join(dir, "layers");
-    await mkdir(layers);
-    await chmod(layers, 0o777);
-    const r = await execa(
-      "podman",
-      [
-        ...["run", "--rm", "--user", "1000:1000", "-e", "CNB_PLATFORM_API=0.15"],
-        ...["-v", `${join(REPO_ROOT, "examples/hello/app")}:/workspace:ro`, "-v", `${layers}:/layers`],
-        ...[BUILDER, "/cnb/lifecycle/detector"],
-      ],
-      { reject: false },
-    );
-    expect(r.exitCode, r.stderr).toBe(0);
-    expect(await readFile(join(layers, "group.toml"), "utf8")).toBe(
-      '[[group]]\nid = "examples/hello"\nversion = "0.1.0"\napi = "0.10"\n',
-    );
+    expect(await detect(BUILDER)).toBe('[[group]]\nid = "examples/hello"\nversion = "0.1.0"\napi = "0.10"\n');
   });
 
   it("gives the same buildpack the same layer in every builder, and sends only what changed", async () => {
@@ -337,6 +339,174 @@ describe("cnbp builder create", () => {
     // the tree is the image's: the lifecycle starts from it
     const usage = await execa("podman", ["run", "--rm", name, "/cnb/lifecycle/lifecycle"], { reject: false });
     expect(usage.stderr).toContain("usage: lifecycle <phase> [flags]");
+  });
+
+  it("flattens the buildpacks and extensions into one reproducible layer with --flatten, but those excluded", async () => {
+    const config = join(dir, "builder.toml");
+    const name = `${REPO}/builder-flat:1`;
+    const r = await cnbp(["builder", "create", name, "--config", config, "--flatten", "--publish"], { env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.split("\n").map((l) => l.replace(/^(\S+)\s+\S+\s+\d+ /, "$1 "))).toEqual([
+      "written directories",
+      "written lifecycle 0.1.0",
+      "written flattened 2 buildpacks, 1 extension",
+      "written order",
+      "written run",
+      expect.stringMatching(
+        new RegExp(`^builder ${name} written to ${name} \\(sha256:[a-f0-9]{64}\\), \\d+ bytes sent$`),
+      ),
+    ]);
+    expect(await readdir(join(dir, "tmp"))).toEqual([]);
+
+    // one layer per module in the unflattened builder, the same entries and files in one here, in order
+    const base = await readImage(BUILD_IMAGE);
+    const unflat = await readImage(BUILDER);
+    const [, , never, hello, tools] = unflat.config.rootfs.diff_ids.slice(base.config.rootfs.diff_ids.length);
+    const b = await readImage(name);
+    const added = b.config.rootfs.diff_ids.slice(base.config.rootfs.diff_ids.length);
+    expect(added).toHaveLength(5);
+    const [dirs, lifecycle, flat, order, run] = added as string[];
+    const unflatAdded = unflat.config.rootfs.diff_ids.slice(base.config.rootfs.diff_ids.length);
+    expect([dirs, lifecycle, order, run]).toEqual([0, 1, 5, 6].map((i) => unflatAdded[i]));
+    const flatLayer = await b.entries(flat as string);
+    expect(flatLayer.entries).toEqual([
+      "/cnb/buildpacks/ex_never 755 0:0",
+      "/cnb/buildpacks/ex_never/1.0.0 755 0:0",
+      "/cnb/buildpacks/ex_never/1.0.0/bin 755 0:0",
+      "/cnb/buildpacks/ex_never/1.0.0/bin/build 755 0:0",
+      "/cnb/buildpacks/ex_never/1.0.0/bin/detect 755 0:0",
+      "/cnb/buildpacks/ex_never/1.0.0/buildpack.toml 644 0:0",
+      "/cnb/buildpacks/examples_hello 755 0:0",
+      "/cnb/buildpacks/examples_hello/0.1.0 755 0:0",
+      "/cnb/buildpacks/examples_hello/0.1.0/bin 755 0:0",
+      "/cnb/buildpacks/examples_hello/0.1.0/bin/build 755 0:0",
+      "/cnb/buildpacks/examples_hello/0.1.0/bin/detect 755 0:0",
+      "/cnb/buildpacks/examples_hello/0.1.0/buildpack.toml 644 0:0",
+      "/cnb/extensions/ex_tools 755 0:0",
+      "/cnb/extensions/ex_tools/1.0.0 755 0:0",
+      "/cnb/extensions/ex_tools/1.0.0/bin 755 0:0",
+      "/cnb/extensions/ex_tools/1.0.0/bin/detect 755 0:0",
+      "/cnb/extensions/ex_tools/1.0.0/extension.toml 644 0:0",
+    ]);
+    const [ownNever, ownHello, ownTools] = await Promise.all(
+      [never, hello, tools].map((id) => unflat.entries(id as string)),
+    );
+    const own = [ownNever, ownHello, ownTools] as { entries: string[]; files: Record<string, string> }[];
+    expect(flatLayer.entries).toEqual(own.flatMap((l) => l.entries));
+    expect(flatLayer.files).toEqual(Object.assign({}, ...own.map((l) => l.files)));
+    expect(flatLayer.files["/cnb/buildpacks/examples_hello/0.1.0/bin/detect"]).toBe(
+      await readFile(join(dir, "bp/hello/bin/detect"), "utf8"),
+    );
+
+    expect(JSON.parse(b.labels["io.buildpacks.buildpack.layers"] as string)).toEqual({
+      "examples/hello": {
+        "0.1.0": { api: "0.10", layerDiffID: flat, targets: [{ os: "linux", arch: "amd64" }], name: "Hello" },
+      },
+      "ex/never": { "1.0.0": { api: "0.12", layerDiffID: flat } },
+    });
+    expect(JSON.parse(b.labels["io.buildpacks.extension.layers"] as string)).toEqual({
+      "ex/tools": { "1.0.0": { api: "0.12", layerDiffID: flat } },
+    });
+    for (const label of ["io.buildpacks.builder.metadata", "io.buildpacks.buildpack.order"]) {
+      expect(b.labels[label]).toBe(unflat.labels[label]);
+    }
+
+    // made again with no shared cache: the same layer, the same builder
+    const layout = join(dir, "layout-flat");
+    const again = await cnbp(
+      ["builder", "create", name, "--config", config, "--flatten", "--output", `oci:${layout}`, "--json"],
+      { env: { ...env, CNBP_CACHE_DIR: join(dir, "cache-flat") } },
+    );
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as { digest: string }).digest).toBe(b.digest);
+
+    expect(await detect(name)).toBe('[[group]]\nid = "examples/hello"\nversion = "0.1.0"\napi = "0.10"\n');
+
+    // --flatten-exclude: ex/never keeps its own layer, the same as in the unflattened builder
+    const excluded = `${REPO}/builder-flat-exclude:1`;
+    const x = await cnbp(
+      [
+        ...["builder", "create", excluded, "--config", config, "--flatten"],
+        ...["--flatten-exclude", "ex/never@1.0.0", "--publish"],
+      ],
+      { env },
+    );
+    expect(x.exitCode, x.stderr).toBe(0);
+    expect(
+      x.stdout
+        .split("\n")
+        .slice(2, 4)
+        .map((l) => l.replace(/^(\S+)\s+\S+\s+\d+ /, "$1 ")),
+    ).toEqual(["written flattened 1 buildpack, 1 extension", "written buildpack ex/never@1.0.0"]);
+    const e = await readImage(excluded);
+    const eAdded = e.config.rootfs.diff_ids.slice(base.config.rootfs.diff_ids.length);
+    expect(eAdded).toHaveLength(6);
+    const [, , eFlat, eNever] = eAdded as string[];
+    expect(eNever).toBe(never);
+    expect((await e.entries(eFlat as string)).entries).toEqual([
+      ...(ownHello?.entries ?? []),
+      ...(ownTools?.entries ?? []),
+    ]);
+    expect(JSON.parse(e.labels["io.buildpacks.buildpack.layers"] as string)).toEqual({
+      "examples/hello": {
+        "0.1.0": {
+          api: "0.10",
+          layerDiffID: eFlat,
+          targets: [{ os: "linux", arch: "amd64" }],
+          name: "Hello",
+        },
+      },
+      "ex/never": { "1.0.0": { api: "0.12", layerDiffID: never } },
+    });
+    expect(JSON.parse(e.labels["io.buildpacks.extension.layers"] as string)).toEqual({
+      "ex/tools": { "1.0.0": { api: "0.12", layerDiffID: eFlat } },
+    });
+    expect(await detect(excluded)).toBe(
+      '[[group]]\nid = "examples/hello"\nversion = "0.1.0"\napi = "0.10"\n',
+    );
+  });
+
+  it("refuses a --flatten-exclude that names no module of the builder, and writes nothing", async () => {
+    const name = `${REPO}/builder-flat-bad:1`;
+    const config = join(dir, "builder.toml");
+    const r = await cnbp(
+      [
+        ...["builder", "create", name, "--config", config, "--publish"],
+        ...["--flatten", "--flatten-exclude", "ex/missing@1.0.0"],
+      ],
+      { env },
+    );
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toBe(
+      "error: --flatten-exclude ex/missing@1.0.0: not a buildpack or extension of the builder (it has ex/never@1.0.0, examples/hello@0.1.0, ex/tools@1.0.0)",
+    );
+    expect(await client.headManifest(parseReference(name))).toBeUndefined();
+    expect(await readdir(join(dir, "tmp"))).toEqual([]);
+
+    const format = await cnbp(
+      [
+        ...[
+          "builder",
+          "create",
+          name,
+          "--config",
+          config,
+          "--publish",
+          "--flatten",
+          "--flatten-exclude",
+          "ex/never",
+        ],
+      ],
+      { env },
+    );
+    expect(format.exitCode).toBe(2);
+    expect(format.stderr).toBe('error: --flatten-exclude "ex/never" must be <id>@<version>');
+    const alone = await cnbp(
+      ["builder", "create", name, "--config", config, "--publish", "--flatten-exclude", "ex/never@1.0.0"],
+      { env },
+    );
+    expect(alone.exitCode).toBe(2);
+    expect(alone.stderr).toBe("error: builder create: --flatten-exclude is only used with --flatten");
   });
 
   it("refuses an order entry that names no buildpack, naming the line, and writes nothing", async () => {

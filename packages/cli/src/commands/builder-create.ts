@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { createBuilder } from "@cnbp/core";
+import { createBuilder, UsageError } from "@cnbp/core";
 import { Command } from "commander";
 import type { Io } from "../io.js";
 import {
@@ -17,6 +17,8 @@ interface Options extends OutputFlags {
   config: string;
   target?: string;
   label?: Record<string, string>;
+  flatten?: boolean;
+  flattenExclude?: string[];
   json?: boolean;
 }
 
@@ -29,6 +31,12 @@ export function builderCreateCommand(io: Io, env: NodeJS.ProcessEnv = process.en
     .option("--output <oci:dir>", "write the builder into an OCI layout directory")
     .option("--target <os/arch>", "the platform taken from multi-platform images (default linux/amd64)")
     .option("--label <key=value>", "add a label to the builder (repeatable)", collectLabel)
+    .option("--flatten", "put all buildpacks and extensions into one layer instead of one layer each")
+    .option(
+      "--flatten-exclude <id@version>",
+      "keep this buildpack or extension in its own layer with --flatten (repeatable)",
+      collectModuleKey,
+    )
     .option("--json", "print the result as JSON on stdout")
     .addHelpText(
       "after",
@@ -36,16 +44,29 @@ export function builderCreateCommand(io: Io, env: NodeJS.ProcessEnv = process.en
     )
     .action(async (name: string, opts: Options) => {
       const output = outputOf("builder create", name, opts);
+      if (opts.flattenExclude && !opts.flatten) {
+        throw new UsageError("builder create: --flatten-exclude is only used with --flatten");
+      }
       const image = await createBuilder(
         {
           config: opts.config,
           output,
           defaultLifecycle: ownLifecycleTree(),
           labels: opts.label,
+          ...(opts.flatten ? { flatten: { exclude: opts.flattenExclude ?? [] } } : {}),
           createdBy: { name: "cnbp", version },
         },
         authoringOptions(env, opts.target),
       );
       printAuthored(io, "builder", image, opts.json);
     });
+}
+
+/** `--flatten-exclude <id>@<version>`, repeatable. */
+function collectModuleKey(value: string, previous: string[] = []): string[] {
+  const at = value.lastIndexOf("@");
+  if (at <= 0 || at === value.length - 1) {
+    throw new UsageError(`--flatten-exclude ${JSON.stringify(value)} must be <id>@<version>`);
+  }
+  return [...previous, value];
 }

@@ -4,7 +4,7 @@
  * the module's files; root-owned, the CNB epoch as mtime, pack's modes (0755 for dirs and executables, else
  * 0644). The same module gives the same layer, byte for byte, in every builder and buildpackage.
  */
-import { type LayerResult, writeLayer } from "../image/index.js";
+import { type LayerPart, type LayerResult, writeLayer } from "../image/index.js";
 
 export type ModuleKind = "buildpack" | "extension";
 
@@ -19,6 +19,33 @@ export function moduleDir(kind: ModuleKind, id: string, version: string): string
   return `${moduleRoot(kind)}/${escapeId(id)}/${version}`;
 }
 
+/**
+ * A module's entries in a layer: its `<escaped-id>` dir (left out when `idDir` is false: another version of
+ * the id wrote it already), then `hostDir` as its `<version>` dir.
+ */
+export function moduleParts(
+  kind: ModuleKind,
+  id: string,
+  version: string,
+  hostDir: string,
+  idDir = true,
+): LayerPart[] {
+  const root = { uid: 0, gid: 0 };
+  return [
+    ...(idDir
+      ? [{ kind: "directory", path: `${moduleRoot(kind)}/${escapeId(id)}`, ...root, mode: 0o755 } as const]
+      : []),
+    {
+      kind: "dir",
+      hostDir,
+      containerPath: moduleDir(kind, id, version),
+      owner: root,
+      parents: "none",
+      modes: "module",
+    },
+  ];
+}
+
 export function writeModuleLayer(
   kind: ModuleKind,
   id: string,
@@ -26,20 +53,5 @@ export function writeModuleLayer(
   hostDir: string,
   to: string,
 ): Promise<LayerResult> {
-  const root = { uid: 0, gid: 0 };
-  return writeLayer(
-    [
-      { kind: "directory", path: `${moduleRoot(kind)}/${escapeId(id)}`, ...root, mode: 0o755 },
-      {
-        kind: "dir",
-        hostDir,
-        containerPath: moduleDir(kind, id, version),
-        owner: root,
-        parents: "none",
-        modes: "module",
-      },
-    ],
-    to,
-    { label: `${kind} ${id}@${version}` },
-  );
+  return writeLayer(moduleParts(kind, id, version, hostDir), to, { label: `${kind} ${id}@${version}` });
 }

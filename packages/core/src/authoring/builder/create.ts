@@ -1,11 +1,11 @@
 /**
- * `builder create` (distribution.md 3): the build image plus the lifecycle, one layer per module, the
- * builder's own small layers and its labels. Everything is resolved and checked before anything is written;
- * problems name the builder.toml line and field.
+ * `builder create` (distribution.md 3): the build image plus the lifecycle, one layer per module (with
+ * `--flatten` one for all of them but those excluded), the builder's own small layers and its labels.
+ * Everything is resolved and checked before anything is written; problems name the builder.toml line and field.
  */
 import { dirname } from "node:path";
 import type { Problem } from "../../errors.js";
-import type { LayerToWrite, SourceImage } from "../../image/index.js";
+import type { SourceImage } from "../../image/index.js";
 import {
   apiSupported,
   type BuilderConfig,
@@ -32,6 +32,7 @@ import { type AuthoredImage, type AuthoringOptions, withAuthoring, writtenLayers
 import { openRegistryImage } from "../sources/images.js";
 import { lifecycleFromDir, type ResolvedLifecycle, resolveLifecycle } from "../sources/lifecycle.js";
 import { resolveModules } from "../sources/modules.js";
+import { flattenModules } from "./flatten.js";
 import {
   buildEnvLayer,
   dirsLayer,
@@ -50,6 +51,8 @@ export interface CreateBuilderRequest {
   /** cnbp's own `/cnb/lifecycle` tree: the lifecycle when builder.toml names none. */
   readonly defaultLifecycle: string;
   readonly labels?: Readonly<Record<string, string>>;
+  /** `--flatten`: the modules in one layer, but those whose `<id>@<version>` is in `exclude`. */
+  readonly flatten?: { readonly exclude: readonly string[] };
   readonly createdBy: { readonly name: string; readonly version: string };
 }
 
@@ -93,15 +96,18 @@ export function createBuilder(
     const orderExtensions = resolveOrder(file, modules, "extension", problems);
     file.check(problems);
 
-    const small: SmallLayer[] = [await dirsLayer(user, ctx.scratch)];
-    const added: { what: string; layer: LayerToWrite }[] = [
-      small[0] as SmallLayer,
+    // buildpacks, then extensions, each by id and version
+    let inBuilder = [...modules.all("buildpack"), ...modules.all("extension")];
+    let ownLayers = inBuilder.map(moduleLayer);
+    if (request.flatten) {
+      const flat = await flattenModules(inBuilder, request.flatten.exclude, ctx);
+      inBuilder = flat.modules;
+      ownLayers = [...(flat.layer ? [flat.layer] : []), ...flat.kept.map(moduleLayer)];
+    }
+    const added: SmallLayer[] = [
+      await dirsLayer(user, ctx.scratch),
       { what: `lifecycle ${lifecycle.descriptor.lifecycle.version}`, layer: lifecycle.layer },
-      // buildpacks, then extensions, each by id and version
-      ...[...modules.all("buildpack"), ...modules.all("extension")].map((m) => ({
-        what: `${m.kind} ${moduleKey(m.info)}`,
-        layer: m.layer,
-      })),
+      ...ownLayers,
     ];
     const orderFile: OrderFile = {
       order,
@@ -117,7 +123,7 @@ export function createBuilder(
     added.push(await runLayer({ images: runImages }, ctx.scratch));
     if (config.build?.env?.length) added.push(await buildEnvLayer(config.build.env, ctx.scratch));
 
-    const labels = builderLabels(config, lifecycle, modules, orderFile, request);
+    const labels = builderLabels(config, lifecycle, inBuilder, orderFile, request);
     const image = {
       format: "oci" as const,
       config: extendConfig(
@@ -146,6 +152,11 @@ export function createBuilder(
     };
   });
 }
+
+const moduleLayer = (m: ResolvedModule): SmallLayer => ({
+  what: `${m.kind} ${moduleKey(m.info)}`,
+  layer: m.layer,
+});
 
 function lifecycleField(config: BuilderConfig): (string | number)[] {
   if (config.lifecycle?.uri) return ["lifecycle", "uri"];
@@ -259,12 +270,12 @@ function needsStackToml(lifecycle: ResolvedLifecycle): boolean {
 function builderLabels(
   config: BuilderConfig,
   lifecycle: ResolvedLifecycle,
-  modules: ModuleSet,
+  modules: readonly ResolvedModule[],
   order: OrderFile,
   request: CreateBuilderRequest,
 ): Record<string, string> {
-  const buildpacks = modules.all("buildpack");
-  const extensions = modules.all("extension");
+  const buildpacks = modules.filter((m) => m.kind === "buildpack");
+  const extensions = modules.filter((m) => m.kind === "extension");
   const runImages = builderRunImages(config).map((r) => ({ image: r.image, mirrors: r.mirrors ?? [] }));
   const apis = (kind: "buildpack" | "platform") => {
     const a = lifecycleApis(lifecycle.descriptor, kind);

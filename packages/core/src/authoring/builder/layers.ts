@@ -24,7 +24,12 @@ export interface SmallLayer {
   readonly layer: LayerToWrite;
 }
 
-async function small(what: string, parts: readonly LayerPart[], scratch: Scratch): Promise<SmallLayer> {
+/** A layer of the builder made of `parts`, named `what` in the report. */
+export async function builderLayer(
+  what: string,
+  parts: readonly LayerPart[],
+  scratch: Scratch,
+): Promise<SmallLayer> {
   const path = scratch.path(`${what}.tgz`);
   const r = await writeLayer(parts, path, { label: what });
   return {
@@ -45,7 +50,7 @@ const file = (path: string, content: string) =>
 
 /** `/workspace` and `/layers` belong to the build user; the rest is root's; `/lifecycle` links the lifecycle. */
 export function dirsLayer(user: { uid: number; gid: number }, scratch: Scratch): Promise<SmallLayer> {
-  return small(
+  return builderLayer(
     "directories",
     [
       dir("/cnb"),
@@ -64,19 +69,19 @@ export function dirsLayer(user: { uid: number; gid: number }, scratch: Scratch):
 }
 
 export function orderLayer(order: OrderFile, scratch: Scratch): Promise<SmallLayer> {
-  return small("order", [file("/cnb/order.toml", serializeSpec(orderToml, order))], scratch);
+  return builderLayer("order", [file("/cnb/order.toml", serializeSpec(orderToml, order))], scratch);
 }
 
 export function systemLayer(system: SystemFile, scratch: Scratch): Promise<SmallLayer> {
-  return small("system", [file("/cnb/system.toml", serializeSpec(systemToml, system))], scratch);
+  return builderLayer("system", [file("/cnb/system.toml", serializeSpec(systemToml, system))], scratch);
 }
 
 export function runLayer(run: RunFile, scratch: Scratch): Promise<SmallLayer> {
-  return small("run", [file("/cnb/run.toml", serializeSpec(runToml, run))], scratch);
+  return builderLayer("run", [file("/cnb/run.toml", serializeSpec(runToml, run))], scratch);
 }
 
 export function stackLayer(stack: StackFile, scratch: Scratch): Promise<SmallLayer> {
-  return small("stack", [file("/cnb/stack.toml", serializeSpec(stackToml, stack))], scratch);
+  return builderLayer("stack", [file("/cnb/stack.toml", serializeSpec(stackToml, stack))], scratch);
 }
 
 /** `[[build.env]]`: `<NAME>[.<suffix>]` holding the value, and `<NAME>.delim` when a delimiter is given. */
@@ -92,5 +97,5 @@ export function buildEnvLayer(
     ];
   });
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return small("build-config env", files, scratch);
+  return builderLayer("build-config env", files, scratch);
 }

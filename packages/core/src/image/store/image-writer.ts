@@ -63,8 +63,8 @@ export interface ImageWriter {
   save(image: ImageToSave, names: readonly string[]): Promise<SavedImage>;
 }
 
-/** Opens a layer's blob from where it comes from. */
-async function openBlob(layer: LayerToWrite): Promise<Readable> {
+/** Opens a layer's blob (gzipped as described) from where it comes from: its file or its image. */
+export async function openLayerBlob(layer: LayerToWrite): Promise<Readable> {
   const { origin } = layer;
   if (origin.kind === "file") return createReadStream(origin.path);
   const stream = await origin.image.openLayer(layer.diffId);
@@ -119,7 +119,7 @@ export class RegistryImageWriter implements ImageWriter {
       const also = r > 0 ? [repositories[0] as string] : [];
       const pushed = await mapLimit(unique, this.concurrency, (i) => {
         const layer = image.layers[i] as LayerToWrite;
-        return this.client.pushBlob(repository, layer.descriptor, () => openBlob(layer), {
+        return this.client.pushBlob(repository, layer.descriptor, () => openLayerBlob(layer), {
           mountFrom: [...also, ...mountSource(layer.origin)],
         });
       });
@@ -205,7 +205,7 @@ export class LayoutImageWriter implements ImageWriter {
           // just written and hashed by the exporter: linked in place when the filesystem allows
           await layout.linkBlob(layer.origin.path, layer.descriptor);
         } else {
-          await layout.writeBlob(await openBlob(layer), {
+          await layout.writeBlob(await openLayerBlob(layer), {
             digest,
             size,
             mediaType: layer.descriptor.mediaType,

@@ -7,6 +7,7 @@ export {
   type LayerToWrite,
   LayoutImageWriter,
   manifestOf,
+  openLayerBlob,
   RegistryImageWriter,
   type SavedImage,
 } from "./image-writer.js";
