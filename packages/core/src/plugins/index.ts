@@ -1,0 +1,5 @@
+export * from "./discovery.js";
+export * from "./files.js";
+export * from "./loader.js";
+export * from "./manifest.js";
+export * from "./sources.js";
