@@ -4,6 +4,7 @@ import { Command, Option } from "commander";
 import { builderCreateCommand } from "./commands/builder-create.js";
 import { builderInspectCommand } from "./commands/builder-inspect.js";
 import { buildpackInspectCommand } from "./commands/buildpack-inspect.js";
+import { driverCommands } from "./commands/driver.js";
 import { packageCommand } from "./commands/package.js";
 import { validateCommand } from "./commands/validate.js";
 import { compose } from "./compose.js";
@@ -52,5 +53,8 @@ export function createProgram(io: Io, outcome: Outcome): Command {
   program.addCommand(builder);
   program.addCommand(buildpack);
   program.addCommand(extension);
+  program.addCommand(
+    group("driver", "List the container engine drivers and show one", driverCommands(io, outcome)),
+  );
   return program;
 }
