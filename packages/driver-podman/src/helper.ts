@@ -1,0 +1,104 @@
+/**
+ * Files in and out of volumes without a running container: a container created (never started) from an
+ * empty image the driver makes itself, with the workspace's volumes mounted, and `podman cp` through it.
+ */
+import { createWriteStream } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { DriverError, readLayer } from "@cnbp/core";
+import { DRIVER_NAME, failed, type PodmanCli, podman, podmanOk, spawnPodman } from "./podman.js";
+
+/** An image with no files at all: it is only ever created from, never run. */
+export const HELPER_IMAGE = "localhost/cnbp-podman/helper:1";
+
+export async function ensureHelperImage(cli: PodmanCli): Promise<void> {
+  const exists = await podman(cli, "workspace", ["image", "exists", HELPER_IMAGE]);
+  if (exists.exitCode === 0) return;
+  // an empty tar is two zero blocks
+  await podmanOk(cli, "workspace", ["import", "--change", 'CMD ["/cnbp-helper"]', "-", HELPER_IMAGE], {
+    input: Buffer.alloc(1024),
+  });
+}
+
+/** Where volume number `index` is mounted in the helper container. */
+export const helperMount = (index: number): string => `/cnbp/${index}`;
+
+/** Extracts `tar` into `dir` (absolute, inside the helper) after checking every entry stays inside it. */
+export async function copyIn(cli: PodmanCli, container: string, dir: string, tar: Readable): Promise<void> {
+  const tmp = await mkdtemp(join(tmpdir(), "cnbp-podman-put-"));
+  try {
+    const file = join(tmp, "in.tar");
+    await pipeline(tar, createWriteStream(file));
+    for await (const entry of readLayer(file, { label: "the tar to put" })) {
+      const escapes = (p: string) => p.split("/").includes("..");
+      if (escapes(entry.path) || (entry.type === "link" && entry.linkname && escapes(entry.linkname)))
+        throw new DriverError(
+          "CNBP_UNSAFE_PATH",
+          DRIVER_NAME,
+          "workspace.put",
+          `entry ${JSON.stringify(entry.name)} escapes the target directory`,
+        );
+    }
+    const cp = () =>
+      podman(cli, "workspace.put", ["cp", "--archive=false", "-", `${container}:${dir}`], {
+        inputFile: file,
+      });
+    let r = await cp();
+    if (r.exitCode !== 0 && /could not be found|must be a directory|no such file/i.test(r.stderr)) {
+      await makeDirs(cli, container, dir, tmp);
+      r = await cp();
+    }
+    if (r.exitCode !== 0) throw failed("workspace.put", r);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Creates `dir` and its missing parents below the volume mount (`/cnbp/<i>`). */
+async function makeDirs(cli: PodmanCli, container: string, dir: string, tmp: string): Promise<void> {
+  const [, root, index, ...rest] = dir.split("/");
+  if (rest.length === 0) return;
+  await mkdir(join(tmp, "dirs", ...rest), { recursive: true });
+  await podmanOk(cli, "workspace.put", [
+    "cp",
+    join(tmp, "dirs", rest[0] as string),
+    `${container}:/${root}/${index}/`,
+  ]);
+}
+
+/** A tar stream of `path` (inside the helper), entries relative to its parent; CNBP_NOT_FOUND when absent. */
+export async function copyOut(
+  cli: PodmanCli,
+  container: string,
+  path: string,
+  shown: string,
+): Promise<Readable> {
+  const proc = spawnPodman(cli, ["cp", `${container}:${path}`, "-"], {
+    buffer: { stdout: false, stderr: true },
+  });
+  const out = proc.stdout as Readable;
+  const first = await new Promise<"data" | "exit">((resolve) => {
+    // an empty stream reports readable at its end: only bytes mean podman found the path
+    out.once("readable", () =>
+      out.readableLength > 0 ? resolve("data") : void proc.then(() => resolve("exit")),
+    );
+    void proc.then(() => resolve("exit"));
+  });
+  if (first === "exit") {
+    const r = await proc;
+    if (r.exitCode !== 0) {
+      const res = { exitCode: r.exitCode ?? 1, stdout: "", stderr: String(r.stderr ?? "") };
+      if (/could not be found|no such file/i.test(res.stderr))
+        throw new DriverError("CNBP_NOT_FOUND", DRIVER_NAME, "workspace.get", `no ${JSON.stringify(shown)}`);
+      throw failed("workspace.get", res);
+    }
+  }
+  out.once("close", () => {
+    if (proc.exitCode === null) proc.kill();
+  });
+  void proc.catch(() => {});
+  return out;
+}

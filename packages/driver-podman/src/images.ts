@@ -1,0 +1,172 @@
+/** Podman's image store (containers-storage) as a cnbp ImageStore; OCI layouts move through skopeo. */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  DriverError,
+  type ImageStore,
+  type PullOptions,
+  type RegistryAuth,
+  type StoredImage,
+} from "@cnbp/core";
+import { execa } from "execa";
+import { cancelled, DRIVER_NAME, failed, type PodmanCli, podman, podmanOk } from "./podman.js";
+
+interface InspectJson {
+  Id: string;
+  RepoTags?: string[] | null;
+  RepoDigests?: string[] | null;
+  Os?: string;
+  Architecture?: string;
+  Variant?: string;
+  Labels?: Record<string, string> | null;
+  RootFS?: { Layers?: string[] | null };
+  Created?: string;
+}
+
+const notFound = (operation: string, ref: string, hints: string[] = []) =>
+  new DriverError("CNBP_IMAGE_NOT_FOUND", DRIVER_NAME, operation, `no image ${JSON.stringify(ref)}`, {
+    hints,
+  });
+
+export class PodmanImages implements ImageStore {
+  constructor(
+    private readonly cli: PodmanCli,
+    private readonly skopeo = "skopeo",
+  ) {}
+
+  async inspect(ref: string): Promise<StoredImage | undefined> {
+    const r = await podman(this.cli, "images.inspect", ["image", "inspect", "--format", "json", ref]);
+    if (r.exitCode !== 0) {
+      if (/not known|no such image/i.test(r.stderr)) return undefined;
+      throw failed("images.inspect", r);
+    }
+    const [img] = JSON.parse(r.stdout) as InspectJson[];
+    return img && toStored(img);
+  }
+
+  async pull(ref: string, opts: PullOptions = {}): Promise<StoredImage> {
+    const policy = opts.policy ?? "if-not-present";
+    if (opts.signal?.aborted) throw cancelled("images.pull");
+    if (policy !== "always") {
+      const found = await this.inspect(ref);
+      if (found) return found;
+      if (policy === "never") throw notFound("images.pull", ref, ["pull policy is never"]);
+    }
+    const auth = opts.auth && (await authFile(ref, opts.auth));
+    try {
+      const args = ["pull", "--quiet", ...(opts.platform ? ["--platform", opts.platform] : [])];
+      if (auth) args.push("--authfile", auth.file);
+      const r = await podman(this.cli, "images.pull", [...args, ref], { cancelSignal: opts.signal });
+      if (r.exitCode !== 0) {
+        if (/unauthorized|authentication required|denied|401/i.test(r.stderr))
+          throw failed("images.pull", r, "CNBP_REGISTRY_AUTH");
+        if (/manifest unknown|not found|name unknown|no such host/i.test(r.stderr))
+          throw failed("images.pull", r, "CNBP_IMAGE_NOT_FOUND");
+        throw failed("images.pull", r);
+      }
+      const img = await this.inspect(r.stdout.trim() || ref);
+      if (!img) throw notFound("images.pull", ref);
+      return img;
+    } finally {
+      if (auth) await auth.dispose();
+    }
+  }
+
+  async importOciLayout(dir: string, opts: { tag: string; image?: string }): Promise<StoredImage> {
+    const src = `oci:${dir}${opts.image ? `:${opts.image}` : ""}`;
+    const r = await this.copy("images.importOciLayout", src, `containers-storage:${opts.tag}`);
+    if (r.exitCode !== 0) {
+      if (/no descriptor found|not found|no such file|more than one image|does not exist/i.test(r.stderr))
+        throw failed("images.importOciLayout", r, "CNBP_IMAGE_NOT_FOUND");
+      throw failed("images.importOciLayout", r);
+    }
+    const img = await this.inspect(opts.tag);
+    if (!img) throw notFound("images.importOciLayout", opts.tag);
+    return img;
+  }
+
+  async exportOciLayout(ref: string, dir: string, opts: { name?: string } = {}): Promise<void> {
+    const img = await this.inspect(ref);
+    if (!img) throw notFound("images.exportOciLayout", ref);
+    const src = `containers-storage:@${img.id.replace(/^sha256:/, "")}`;
+    const r = await this.copy("images.exportOciLayout", src, `oci:${dir}:${opts.name ?? ref}`);
+    if (r.exitCode !== 0) throw failed("images.exportOciLayout", r);
+  }
+
+  async tag(source: string, target: string): Promise<void> {
+    const r = await podman(this.cli, "images.tag", ["tag", source, target]);
+    if (r.exitCode === 0) return;
+    if (/not known|no such image/i.test(r.stderr)) throw notFound("images.tag", source);
+    throw failed("images.tag", r);
+  }
+
+  async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+    const img = await this.inspect(ref);
+    if (!img) return;
+    if (opts.force) {
+      await podmanOk(this.cli, "images.remove", ["rmi", "--force", img.id.replace(/^sha256:/, "")]);
+      return;
+    }
+    const hex = img.id.replace(/^sha256:/, "");
+    const isId = hex.startsWith(ref.replace(/^sha256:/, ""));
+    if (!isId && img.tags.length > 1) {
+      await podmanOk(this.cli, "images.remove", ["untag", hex, ref]);
+      return;
+    }
+    const r = await podman(this.cli, "images.remove", ["rmi", isId ? hex : ref]);
+    // in use by a container: the reference goes, the image stays, as the contract says
+    if (r.exitCode !== 0 && /in use|being used/i.test(r.stderr) && !isId)
+      await podmanOk(this.cli, "images.remove", ["untag", hex, ref]);
+    else if (r.exitCode !== 0 && !/not known/i.test(r.stderr)) throw failed("images.remove", r);
+  }
+
+  private async copy(operation: string, src: string, dest: string) {
+    try {
+      const r = await execa(this.skopeo, ["copy", "--quiet", src, dest], { reject: false });
+      if (r.failed && r.exitCode === undefined) throw r.cause ?? r;
+      return { exitCode: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr };
+    } catch (err) {
+      throw new DriverError("CNBP_DRIVER_FAILED", DRIVER_NAME, operation, `cannot run ${this.skopeo}`, {
+        hints: ["OCI layouts move through skopeo: install it (Debian package `skopeo`)"],
+        cause: err,
+      });
+    }
+  }
+}
+
+function toStored(img: InspectJson): StoredImage {
+  const id = img.Id.startsWith("sha256:") ? img.Id : `sha256:${img.Id}`;
+  return {
+    id,
+    tags: img.RepoTags ?? [],
+    repoDigests: img.RepoDigests ?? [],
+    os: img.Os ?? "linux",
+    arch: img.Architecture ?? "",
+    ...(img.Variant ? { variant: img.Variant } : {}),
+    labels: img.Labels ?? {},
+    diffIds: img.RootFS?.Layers ?? [],
+    ...(img.Created ? { created: img.Created } : {}),
+  };
+}
+
+/** A temporary containers auth file for one pull: podman never sees the user's docker config. */
+async function authFile(ref: string, auth: RegistryAuth) {
+  if ("registryToken" in auth)
+    throw new DriverError(
+      "CNBP_UNSUPPORTED",
+      DRIVER_NAME,
+      "images.pull",
+      "podman cannot use a registry token",
+    );
+  const first = ref.split("/")[0] ?? "";
+  const host = ref.includes("/") && /[.:]|^localhost$/.test(first) ? first : "docker.io";
+  const entry =
+    "identityToken" in auth
+      ? { identitytoken: auth.identityToken }
+      : { auth: Buffer.from(`${auth.username}:${auth.password}`).toString("base64") };
+  const dir = await mkdtemp(join(tmpdir(), "cnbp-podman-auth-"));
+  const file = join(dir, "auth.json");
+  await writeFile(file, JSON.stringify({ auths: { [host]: entry } }), { mode: 0o600 });
+  return { file, dispose: () => rm(dir, { recursive: true, force: true }) };
+}

@@ -1,0 +1,91 @@
+/** Runs the podman CLI and turns its failures into DriverErrors that say which operation failed. */
+import { DriverError, type DriverErrorCode } from "@cnbp/core";
+import { execa, type Options, type ResultPromise } from "execa";
+
+export const DRIVER_NAME = "podman";
+
+export interface PodmanCli {
+  /** The podman executable: a path or a name looked up on PATH. */
+  readonly bin: string;
+}
+
+export interface PodmanOptions {
+  readonly input?: string | Buffer;
+  /** A file whose bytes are podman's stdin. */
+  readonly inputFile?: string;
+  readonly cancelSignal?: AbortSignal;
+}
+
+export interface PodmanResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `podman ...args` to its end; never throws for a non-zero exit (callers map codes), only when podman cannot start. */
+export async function podman(
+  cli: PodmanCli,
+  operation: string,
+  args: readonly string[],
+  opts: PodmanOptions = {},
+): Promise<PodmanResult> {
+  try {
+    const r = await execa(cli.bin, args, { reject: false, stripFinalNewline: true, ...opts });
+    if (r.isCanceled) throw cancelled(operation);
+    if (r.failed && r.exitCode === undefined) throw unavailable(cli, operation, r.cause ?? r);
+    return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr) };
+  } catch (err) {
+    if (err instanceof DriverError) throw err;
+    throw unavailable(cli, operation, err);
+  }
+}
+
+/** Like `podman` but a non-zero exit throws `code` (default CNBP_DRIVER_FAILED) with podman's stderr. */
+export async function podmanOk(
+  cli: PodmanCli,
+  operation: string,
+  args: readonly string[],
+  opts: PodmanOptions & { code?: DriverErrorCode } = {},
+): Promise<string> {
+  const { code, ...rest } = opts;
+  const r = await podman(cli, operation, args, rest);
+  if (r.exitCode !== 0) throw failed(operation, r, code);
+  return r.stdout;
+}
+
+/** Starts `podman ...args` with piped streams, for callers that stream (run, get). */
+export function spawnPodman(cli: PodmanCli, args: readonly string[], opts: Options = {}): ResultPromise {
+  return execa(cli.bin, args, { reject: false, buffer: false, ...opts });
+}
+
+export function failed(operation: string, r: PodmanResult, code: DriverErrorCode = "CNBP_DRIVER_FAILED") {
+  const lines = lastLines(r.stderr || r.stdout);
+  return new DriverError(code, DRIVER_NAME, operation, lines.at(-1) ?? `podman exited with ${r.exitCode}`, {
+    hints: lines,
+  });
+}
+
+export function cancelled(operation: string): DriverError {
+  return new DriverError("CNBP_CANCELLED", DRIVER_NAME, operation, "cancelled");
+}
+
+export function unavailable(cli: PodmanCli, operation: string, cause: unknown): DriverError {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new DriverError("CNBP_DRIVER_UNAVAILABLE", DRIVER_NAME, operation, `cannot run ${cli.bin}: ${why}`, {
+    hints: [`tried the podman executable "${cli.bin}"; install Podman or set the driver's "bin" option`],
+    cause,
+  });
+}
+
+/** The last non-empty lines of an engine's output, for error hints. */
+export function lastLines(text: string, n = 10): string[] {
+  return text
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== "")
+    .slice(-n);
+}
+
+/** Podman's message when an image, container or volume is absent. */
+export const isNotKnown = (stderr: string): boolean =>
+  /not known|no such (image|container|volume)/i.test(stderr);

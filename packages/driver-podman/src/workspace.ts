@@ -1,0 +1,164 @@
+/** A workspace: podman named volumes, the steps run on them, and a helper container for put/get. */
+import type { Readable } from "node:stream";
+import {
+  type ContainerStep,
+  DriverError,
+  type StepIO,
+  type StepResult,
+  type Workspace,
+  type WorkspaceSpec,
+} from "@cnbp/core";
+import { copyIn, copyOut, ensureHelperImage, HELPER_IMAGE, helperMount } from "./helper.js";
+import { BUILD_LABEL, labelArgs, safe, uniqueName } from "./names.js";
+import { DRIVER_NAME, type PodmanCli, podman, podmanOk } from "./podman.js";
+import { runStep } from "./run.js";
+
+interface Volume {
+  readonly name: string;
+  readonly podmanName: string;
+  readonly persistent: boolean;
+  /** Created by this workspace (not a reused persistent one). */
+  readonly created: boolean;
+}
+
+export async function createWorkspace(cli: PodmanCli, spec: WorkspaceSpec): Promise<Workspace> {
+  const labels = { ...spec.labels, [BUILD_LABEL]: spec.buildId };
+  const volumes: Volume[] = [];
+  let helper: string | undefined;
+  try {
+    for (const v of spec.volumes) {
+      const podmanName = v.persistentName ? safe(v.persistentName) : uniqueName("cnbp", spec.buildId, v.name);
+      const exists = v.persistentName && (await podman(cli, "workspace", ["volume", "exists", podmanName]));
+      const reuse = exists !== undefined && exists !== "" && exists.exitCode === 0;
+      if (!reuse) await podmanOk(cli, "workspace", ["volume", "create", ...labelArgs(labels), podmanName]);
+      volumes.push({ name: v.name, podmanName, persistent: !!v.persistentName, created: !reuse });
+    }
+    await ensureHelperImage(cli);
+    helper = uniqueName("cnbp", spec.buildId, "helper");
+    const mounts = volumes.flatMap((v, i) => ["--volume", `${v.podmanName}:${helperMount(i)}`]);
+    await podmanOk(cli, "workspace", [
+      "create",
+      "--name",
+      helper,
+      ...labelArgs(labels),
+      ...mounts,
+      HELPER_IMAGE,
+    ]);
+    for (const [i, v] of spec.volumes.entries())
+      if (v.owner && volumes[i]?.created) await chownRoot(cli, helper, helperMount(i), v.owner);
+  } catch (err) {
+    if (helper) await podman(cli, "workspace", ["rm", "--force", "--ignore", helper]).catch(() => {});
+    for (const v of volumes.filter((v) => v.created))
+      await podman(cli, "workspace", ["volume", "rm", "--force", v.podmanName]).catch(() => {});
+    if (err instanceof DriverError && err.code === "CNBP_DRIVER_FAILED") throw err;
+    throw new DriverError("CNBP_DRIVER_FAILED", DRIVER_NAME, "workspace", String((err as Error).message), {
+      cause: err,
+    });
+  }
+  return new PodmanWorkspace(cli, spec.buildId, labels, volumes, helper);
+}
+
+/** Sets a volume root's owner by copying a tar whose `./` entry has that owner. */
+async function chownRoot(cli: PodmanCli, helper: string, dir: string, owner: string): Promise<void> {
+  const [uid = "0", gid = uid] = owner.split(":");
+  const header = Buffer.alloc(1024);
+  const field = (off: number, len: number, value: string) => header.write(value, off, len, "ascii");
+  field(0, 100, "./");
+  field(100, 8, "0000755\0");
+  field(108, 8, `${Number(uid).toString(8).padStart(7, "0")}\0`);
+  field(116, 8, `${Number(gid).toString(8).padStart(7, "0")}\0`);
+  field(124, 12, "00000000000\0");
+  field(
+    136,
+    12,
+    `${Math.floor(Date.now() / 1000)
+      .toString(8)
+      .padStart(11, "0")}\0`,
+  );
+  field(156, 1, "5");
+  field(257, 8, "ustar\x0000");
+  header.fill(" ", 148, 156);
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += header[i] as number;
+  field(148, 8, `${sum.toString(8).padStart(6, "0")}\0 `);
+  await podmanOk(cli, "workspace", ["cp", "--archive=false", "-", `${helper}:${dir}`], {
+    input: Buffer.concat([header, Buffer.alloc(1024)]).subarray(0, 2048),
+  });
+}
+
+class PodmanWorkspace implements Workspace {
+  private disposed = false;
+
+  constructor(
+    private readonly cli: PodmanCli,
+    private readonly buildId: string,
+    private readonly labels: Readonly<Record<string, string>>,
+    private readonly volumes: readonly Volume[],
+    private readonly helper: string,
+  ) {}
+
+  async run(step: ContainerStep, io: StepIO): Promise<StepResult> {
+    this.check("workspace.run");
+    return runStep(
+      {
+        cli: this.cli,
+        buildId: this.buildId,
+        labels: this.labels,
+        volume: (n) => this.volumes.find((v) => v.name === n)?.podmanName,
+      },
+      step,
+      io,
+    );
+  }
+
+  async put(volume: string, path: string, tar: Readable): Promise<void> {
+    this.check("workspace.put");
+    await copyIn(this.cli, this.helper, this.inHelper("workspace.put", volume, path), tar);
+  }
+
+  async get(volume: string, path: string): Promise<Readable> {
+    this.check("workspace.get");
+    return copyOut(this.cli, this.helper, this.inHelper("workspace.get", volume, path), `${volume}:${path}`);
+  }
+
+  async dispose(opts: { keep?: readonly string[]; removePersistent?: boolean } = {}): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await podman(this.cli, "workspace.dispose", ["rm", "--force", "--ignore", this.helper]).catch(() => {});
+    const doomed = this.volumes.filter(
+      (v) => !opts.keep?.includes(v.name) && (!v.persistent || opts.removePersistent),
+    );
+    // never throws: a volume already gone is fine, anything left is what a leak check reports
+    for (const v of doomed)
+      await podman(this.cli, "workspace.dispose", ["volume", "rm", "--force", v.podmanName]).catch(() => {});
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+
+  private check(operation: string): void {
+    if (this.disposed)
+      throw new DriverError("CNBP_WORKSPACE_DISPOSED", DRIVER_NAME, operation, "the workspace is disposed");
+  }
+
+  private inHelper(operation: string, volume: string, path: string): string {
+    const i = this.volumes.findIndex((v) => v.name === volume);
+    if (i < 0)
+      throw new DriverError(
+        "CNBP_UNKNOWN_VOLUME",
+        DRIVER_NAME,
+        operation,
+        `no volume ${JSON.stringify(volume)}`,
+      );
+    const rel = path.split("/").filter((p) => p !== "" && p !== ".");
+    if (!path.startsWith("/") || rel.includes(".."))
+      throw new DriverError(
+        "CNBP_UNSAFE_PATH",
+        DRIVER_NAME,
+        operation,
+        `${JSON.stringify(path)} is not absolute`,
+      );
+    return [helperMount(i), ...rel].join("/");
+  }
+}
