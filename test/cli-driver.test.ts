@@ -8,6 +8,18 @@ import { cnbp, REPO_ROOT } from "#test-utils";
 let root: string;
 let env: Record<string, string>;
 
+/** The built-in driver every listing starts with. */
+const PODMAN = {
+  name: "podman",
+  kinds: ["runtime", "build"],
+  package: "@cnbp/driver-podman",
+  version: "0.1.0",
+  dir: join(REPO_ROOT, "packages/driver-podman"),
+  source: "builtin",
+  module: join(REPO_ROOT, "packages/driver-podman/dist/index.js"),
+  status: "ok",
+};
+
 const write = async (path: string, content: unknown) => {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, typeof content === "string" ? content : JSON.stringify(content, null, 2));
@@ -118,6 +130,7 @@ describe("cnbp driver list", () => {
       exitCode: 0,
       stdout: [
         "NAME     KINDS          PACKAGE                 VERSION  SOURCE            STATUS",
+        "podman   runtime,build  @cnbp/driver-podman     0.1.0    builtin           ok",
         "nerdctl  runtime,build  cnbp-driver-nerdctl     1.2.3    CNBP_PLUGIN_PATH  ok",
         "kata     runtime        @acme/cnbp-driver-kata  0.1.0    CNBP_PLUGIN_PATH  broken: module file ./dist/index.js is missing (is the package built?)",
         "future   -              cnbp-driver-future      3.0.0    CNBP_PLUGIN_PATH  broken: unsupported apiVersion 2 (this cnbp supports 1)",
@@ -138,6 +151,7 @@ describe("cnbp driver list", () => {
     expect(r.stderr).toBe("");
     expect(JSON.parse(r.stdout)).toEqual({
       drivers: [
+        PODMAN,
         {
           name: "nerdctl",
           kinds: ["runtime", "build"],
@@ -154,7 +168,10 @@ describe("cnbp driver list", () => {
     const text = await cnbp(["driver", "list"], { env: { ...env, CNBP_PLUGIN_PATH: missing } });
     expect(text).toEqual({
       exitCode: 0,
-      stdout: "no drivers found",
+      stdout: [
+        "NAME    KINDS          PACKAGE              VERSION  SOURCE   STATUS",
+        "podman  runtime,build  @cnbp/driver-podman  0.1.0    builtin  ok",
+      ].join("\n"),
       stderr: `warning: CNBP_PLUGIN_PATH: ${missing}: no such directory`,
     });
   });
@@ -173,8 +190,9 @@ describe("cnbp driver list", () => {
       expect(r).toEqual({
         exitCode: 0,
         stdout: [
-          "NAME  KINDS  PACKAGE           VERSION  SOURCE  STATUS",
-          "user  build  cnbp-driver-user  2.0.0    user    ok",
+          "NAME    KINDS          PACKAGE              VERSION  SOURCE   STATUS",
+          "podman  runtime,build  @cnbp/driver-podman  0.1.0    builtin  ok",
+          "user    build          cnbp-driver-user     2.0.0    user     ok",
         ].join("\n"),
         stderr: "",
       });
@@ -262,7 +280,7 @@ describe("cnbp driver info", () => {
       stdout: "",
       stderr: [
         'error: no driver named "docker"',
-        "  hint: drivers found: nerdctl, kata, future, bad, hollow",
+        "  hint: drivers found: podman, nerdctl, kata, future, bad, hollow",
         `  hint: drivers are looked for in the built-in packages, ${join(env.CNBP_DATA_DIR as string, "plugins", "node_modules")} and the CNBP_PLUGIN_PATH entries`,
       ].join("\n"),
     });
