@@ -1,0 +1,27 @@
+/** A minimal ustar writer for the suites' fixtures: one regular file, relative name, no dependency. */
+
+/** A one-file tar: `name` (relative, at most 100 bytes), `content`, mode and owner, mtime 2001-09-09. */
+export function oneFileTar(
+  name: string,
+  content: string,
+  opts: { mode?: number; uid?: number; gid?: number } = {},
+) {
+  const body = Buffer.from(content);
+  const h = Buffer.alloc(512);
+  const put = (off: number, len: number, v: string) => h.write(v, off, len, "ascii");
+  const oct = (v: number, len: number) => `${v.toString(8).padStart(len - 1, "0")}\0`;
+  put(0, 100, name);
+  put(100, 8, oct(opts.mode ?? 0o644, 8));
+  put(108, 8, oct(opts.uid ?? 0, 8));
+  put(116, 8, oct(opts.gid ?? 0, 8));
+  put(124, 12, oct(body.length, 12));
+  put(136, 12, oct(1_000_000_000, 12));
+  put(156, 1, "0");
+  put(257, 8, "ustar\x0000");
+  h.fill(" ", 148, 156);
+  let sum = 0;
+  for (const b of h) sum += b;
+  put(148, 8, `${sum.toString(8).padStart(6, "0")}\0 `);
+  const pad = Buffer.alloc((512 - (body.length % 512)) % 512);
+  return Buffer.concat([h, body, pad, Buffer.alloc(1024)]);
+}
