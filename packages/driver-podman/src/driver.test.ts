@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { type DriverError, readLayer, type StepIO } from "@cnbp/core";
+import { oneFileTar } from "@cnbp/driver-testkit";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import driver, { BUILD_LABEL } from "./index.js";
@@ -28,28 +29,6 @@ function collect(signal?: AbortSignal) {
 const podmanLines = async (args: string[]) =>
   (await execa("podman", args)).stdout.split("\n").filter((l) => l !== "");
 const byBuild = (id: string) => ["--filter", `label=${BUILD_LABEL}=${id}`];
-
-/** A one-file tar (ustar): name, content, uid/gid. */
-function tarOf(name: string, content: string, uid = 0, gid = 0): Buffer {
-  const body = Buffer.from(content);
-  const h = Buffer.alloc(512);
-  const put = (off: number, len: number, v: string) => h.write(v, off, len, "ascii");
-  const oct = (v: number, len: number) => `${v.toString(8).padStart(len - 1, "0")}\0`;
-  put(0, 100, name);
-  put(100, 8, oct(0o644, 8));
-  put(108, 8, oct(uid, 8));
-  put(116, 8, oct(gid, 8));
-  put(124, 12, oct(body.length, 12));
-  put(136, 12, oct(1_000_000_000, 12));
-  put(156, 1, "0");
-  put(257, 8, "ustar\x0000");
-  h.fill(" ", 148, 156);
-  let sum = 0;
-  for (const b of h) sum += b;
-  put(148, 8, `${sum.toString(8).padStart(6, "0")}\0 `);
-  const pad = Buffer.alloc((512 - (body.length % 512)) % 512);
-  return Buffer.concat([h, body, pad, Buffer.alloc(1024)]);
-}
 
 afterAll(async () => {
   const vols = await podmanLines(["volume", "ls", "-q", "--filter", `label=${BUILD_LABEL}`]);
@@ -88,7 +67,11 @@ describe("podman driver", () => {
 
   it("puts a file into a volume, a step reads it, and get returns it named relative to the parent", async () => {
     await using ws = await driver.workspace({ buildId: buildId(), volumes: [{ name: "app" }] });
-    await ws.put("app", "/src/dir", Readable.from([tarOf("hello.txt", "hi there\n", 1234, 5678)]));
+    await ws.put(
+      "app",
+      "/src/dir",
+      Readable.from([oneFileTar("hello.txt", "hi there\n", { uid: 1234, gid: 5678 })]),
+    );
     const c = collect();
     const r = await ws.run(
       {

@@ -5,3 +5,4 @@ export {
   type RuntimeContractOptions,
   runtimeDriverContract,
 } from "./runtime.js";
+export { oneFileTar } from "./tar.js";
