@@ -1,8 +1,9 @@
 /** Runs one authoring job: its context (registry, cache, scratch dir that is always removed) and its result. */
 import type { Problem } from "../errors.js";
-import type { BlobTransfer, LayerToWrite, RegistryClient, SavedImage } from "../image/index.js";
+import type { BlobTransfer, ImageToSave, LayerToWrite, RegistryClient, SavedImage } from "../image/index.js";
 import type { AuthoringContext, TargetPlatform } from "./context.js";
 import { LayerCache } from "./layer-cache.js";
+import { describeOutput, type Output, saveImage } from "./output.js";
 import { withScratch } from "./scratch.js";
 
 export interface AuthoringOptions {
@@ -54,8 +55,27 @@ export function withAuthoring<T>(
   );
 }
 
+/** Saves the image where `output` says and reports it, with the layers this job `added` (its last ones). */
+export async function saveAuthored(
+  image: ImageToSave,
+  output: Output,
+  ctx: AuthoringContext,
+  added: readonly { what: string; layer: LayerToWrite }[],
+  warnings: readonly Problem[],
+): Promise<AuthoredImage> {
+  const saved = await saveImage(image, output, ctx.registry, ctx.scratch);
+  return {
+    name: output.name,
+    destination: describeOutput(output),
+    digest: saved.digest,
+    layers: writtenLayers(added, saved),
+    bytesWritten: saved.bytesWritten,
+    warnings,
+  };
+}
+
 /** The added layers' report, from the saved image's transfers (the added layers are the last ones). */
-export function writtenLayers(
+function writtenLayers(
   added: readonly { what: string; layer: LayerToWrite }[],
   saved: SavedImage,
 ): WrittenLayer[] {

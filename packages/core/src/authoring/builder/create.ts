@@ -27,8 +27,8 @@ import { extendConfig } from "../image-config.js";
 import type { ModuleKind } from "../module-layer.js";
 import { compositeProblems, ModuleSet } from "../module-set.js";
 import { moduleKey, moduleLayers, type ResolvedModule } from "../modules.js";
-import { describeOutput, type Output, saveImage } from "../output.js";
-import { type AuthoredImage, type AuthoringOptions, withAuthoring, writtenLayers } from "../run.js";
+import type { Output } from "../output.js";
+import { type AuthoredImage, type AuthoringOptions, saveAuthored, withAuthoring } from "../run.js";
 import { openRegistryImage } from "../sources/images.js";
 import { lifecycleFromDir, type ResolvedLifecycle, resolveLifecycle } from "../sources/lifecycle.js";
 import { resolveModules } from "../sources/modules.js";
@@ -141,15 +141,7 @@ export function createBuilder(
         ...added.map((a) => a.layer),
       ],
     };
-    const saved = await saveImage(image, request.output, ctx.registry, ctx.scratch);
-    return {
-      name: request.output.name,
-      destination: describeOutput(request.output),
-      digest: saved.digest,
-      layers: writtenLayers(added, saved),
-      bytesWritten: saved.bytesWritten,
-      warnings: file.warnings,
-    };
+    return saveAuthored(image, request.output, ctx, added, file.warnings);
   });
 }
 

@@ -22,8 +22,8 @@ import { emptyConfig, extendConfig } from "../image-config.js";
 import type { ModuleKind } from "../module-layer.js";
 import { ModuleSet } from "../module-set.js";
 import { type ModuleInfo, moduleKey, moduleLayers, type ResolvedModule } from "../modules.js";
-import { describeOutput, type Output, saveImage } from "../output.js";
-import { type AuthoredImage, type AuthoringOptions, withAuthoring, writtenLayers } from "../run.js";
+import type { Output } from "../output.js";
+import { type AuthoredImage, type AuthoringOptions, saveAuthored, withAuthoring } from "../run.js";
 import { locate } from "../sources/locate.js";
 import { modulesAt, resolveModules } from "../sources/modules.js";
 import { dependencyProblems } from "./composite.js";
@@ -94,15 +94,7 @@ export function createPackage(request: PackageRequest, options: AuthoringOptions
       ),
       layers: added.map((a) => a.layer),
     };
-    const saved = await saveImage(image, request.output, ctx.registry, ctx.scratch);
-    return {
-      name: request.output.name,
-      destination: describeOutput(request.output),
-      digest: saved.digest,
-      layers: writtenLayers(added, saved),
-      bytesWritten: saved.bytesWritten,
-      warnings: file.warnings,
-    };
+    return saveAuthored(image, request.output, ctx, added, file.warnings);
   });
 }
 
