@@ -22,6 +22,7 @@ interface InspectJson {
   Labels?: Record<string, string> | null;
   RootFS?: { Layers?: string[] | null };
   Created?: string;
+  Config?: { Env?: string[] | null; User?: string };
 }
 
 const notFound = (operation: string, ref: string, hints: string[] = []) =>
@@ -145,6 +146,8 @@ function toStored(img: InspectJson): StoredImage {
     arch: img.Architecture ?? "",
     ...(img.Variant ? { variant: img.Variant } : {}),
     labels: img.Labels ?? {},
+    env: img.Config?.Env ?? [],
+    ...(img.Config?.User ? { user: img.Config.User } : {}),
     diffIds: img.RootFS?.Layers ?? [],
     ...(img.Created ? { created: img.Created } : {}),
   };

@@ -166,6 +166,10 @@ export interface StoredImage {
   readonly arch: string;
   readonly variant?: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** The config's environment, `KEY=value` entries in order (a builder's CNB_USER_ID lives here). */
+  readonly env: readonly string[];
+  /** The config's user (`uid[:gid]` or a name), when it has one. */
+  readonly user?: string;
   /** Layer diff ids (`sha256:` of the uncompressed tars), base first. */
   readonly diffIds: readonly string[];
   /** Creation time as ISO 8601, when the config has one. */
