@@ -1,7 +1,7 @@
 /** Podman's image store (containers-storage) as a cnbp ImageStore; OCI layouts move through skopeo. */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import {
   DriverError,
   type ImageStore,
@@ -75,8 +75,10 @@ export class PodmanImages implements ImageStore {
   }
 
   async importOciLayout(dir: string, opts: { tag: string; image?: string }): Promise<StoredImage> {
-    const src = `oci:${dir}${opts.image ? `:${opts.image}` : ""}`;
-    const r = await this.copy("images.importOciLayout", src, `containers-storage:${opts.tag}`);
+    const r = await withColonFreePath(dir, (path) => {
+      const src = `oci:${path}${opts.image ? `:${opts.image}` : ""}`;
+      return this.copy("images.importOciLayout", src, `containers-storage:${opts.tag}`);
+    });
     if (r.exitCode !== 0) {
       if (/no descriptor found|not found|no such file|more than one image|does not exist/i.test(r.stderr))
         throw failed("images.importOciLayout", r, "CNBP_IMAGE_NOT_FOUND");
@@ -91,7 +93,10 @@ export class PodmanImages implements ImageStore {
     const img = await this.inspect(ref);
     if (!img) throw notFound("images.exportOciLayout", ref);
     const src = `containers-storage:@${img.id.replace(/^sha256:/, "")}`;
-    const r = await this.copy("images.exportOciLayout", src, `oci:${dir}:${opts.name ?? ref}`);
+    await mkdir(dir, { recursive: true });
+    const r = await withColonFreePath(dir, (path) =>
+      this.copy("images.exportOciLayout", src, `oci:${path}:${opts.name ?? ref}`),
+    );
     if (r.exitCode !== 0) throw failed("images.exportOciLayout", r);
   }
 
@@ -133,6 +138,21 @@ export class PodmanImages implements ImageStore {
         cause: err,
       });
     }
+  }
+}
+
+/**
+ * skopeo's `oci:` transport ends the path at its first ':', and layout repositories have directories named
+ * after registries (`127.0.0.1:5000`): such a path is given to skopeo through a symlink.
+ */
+async function withColonFreePath<T>(dir: string, use: (path: string) => Promise<T>): Promise<T> {
+  if (!dir.includes(":")) return use(dir);
+  const tmp = await mkdtemp(join(tmpdir(), "cnbp-podman-layout-"));
+  try {
+    await symlink(resolve(dir), join(tmp, "layout"));
+    return await use(join(tmp, "layout"));
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
   }
 }
 
