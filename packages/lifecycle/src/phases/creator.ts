@@ -72,7 +72,12 @@ export async function creator(argv: readonly string[], env: Env): Promise<void> 
 
   // as root: credentials for every image, then the volumes to the build user, then the build user
   const phaseEnv: Env = { ...env, ...(await registryAuth(image, inputs, env, log)) };
-  const owned = [inputs.layersDir, ...(inputs.cacheDir && !inputs.cacheImage ? [inputs.cacheDir] : [])];
+  // the layout repository too: images are written into it as the build user
+  const owned = [
+    inputs.layersDir,
+    ...(inputs.cacheDir && !inputs.cacheImage ? [inputs.cacheDir] : []),
+    ...(inputs.useLayout ? [inputs.layoutDir as string] : []),
+  ];
   await ensureOwner(owned, user);
   await dropPrivileges(inputs, owned);
 

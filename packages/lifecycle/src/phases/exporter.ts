@@ -184,7 +184,12 @@ async function exportWith(argv: readonly string[], env: Env): Promise<ExportResu
   if (inputs.cacheImage) {
     await keychain.resolve(parseReference(inputs.cacheImage).registry).catch(() => undefined);
   }
-  const owned = [inputs.layersDir, ...(inputs.cacheDir && !inputs.cacheImage ? [inputs.cacheDir] : [])];
+  // the layout repository too: images are written into it as the build user
+  const owned = [
+    inputs.layersDir,
+    ...(inputs.cacheDir && !inputs.cacheImage ? [inputs.cacheDir] : []),
+    ...(inputs.useLayout ? [inputs.layoutDir as string] : []),
+  ];
   await ensureOwner(owned, owner);
   await dropPrivileges(inputs, owned);
   let cache: LayerCache | undefined;
