@@ -1,4 +1,7 @@
+// drivers build their optionsSchema with the zod cnbp validates options with
+export { z } from "zod";
 export * from "./authoring/index.js";
+export * from "./config/index.js";
 export * from "./di.js";
 export * from "./drivers/index.js";
 export * from "./errors.js";
@@ -6,4 +9,5 @@ export * from "./image/index.js";
 export * from "./inspect/index.js";
 export * from "./logging.js";
 export * from "./plugins/index.js";
+export * from "./plugins/select.js";
 export * from "./spec/index.js";

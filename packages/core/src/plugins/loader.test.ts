@@ -109,11 +109,11 @@ describe("importDriver and loadDriver", () => {
     expect(seen).toEqual([{ socket: "/run/x.sock", privileged: false }]);
     expect(await rejection(loadDriver(d, { socket: 1 }, importer))).toEqual({
       code: "CNBP_DRIVER_OPTIONS",
-      message: 'driver opts: options: socket must be a string, found an integer 1 (quote it: "1")',
+      message: 'driver opts: option socket must be a string, found an integer 1 (quote it: "1")',
     });
-    expect(await rejection(loadDriver(d, { socket: "x" }))).toEqual({
+    expect(await rejection(loadDriver(d, { socket: "x" }, undefined, { socket: "--driver-opt" }))).toEqual({
       code: "CNBP_DRIVER_OPTIONS",
-      message: "driver opts: takes no options",
+      message: "driver opts: takes no options, but was given socket (from --driver-opt)",
     });
     const badCreate = async () => ({ ...(await importer()), createDriver: () => ({}) });
     expect((await rejection(loadDriver(d, { socket: "x" }, badCreate))).message).toBe(
@@ -125,5 +125,44 @@ describe("importDriver and loadDriver", () => {
     expect((await rejection(importDriver(d, notZod))).message).toBe(
       `driver opts (package cnbp-driver-opts): ${d.module}: optionsSchema is not a zod schema`,
     );
+  });
+
+  it("converts text to the numbers and booleans the schema takes, and names an option's source and type", async () => {
+    const d = await found("typed", ["build"], minimalDriverSource("typed"));
+    const mod = await import(d.module as string);
+    const seen: unknown[] = [];
+    const importer = async () => ({
+      ...mod,
+      optionsSchema: z.strictObject({
+        port: z.number().int().optional(),
+        tls: z.boolean().default(false),
+        name: z.string().optional(),
+        either: z.union([z.number(), z.boolean()]).optional(),
+      }),
+      createDriver: (options: unknown) => {
+        seen.push(options);
+        return mod.default;
+      },
+    });
+    await loadDriver(d, { port: "2376", tls: "true", name: "42", either: "false" }, importer);
+    expect(seen).toEqual([{ port: 2376, tls: true, name: "42", either: false }]);
+    const sources = { port: "CNBP_DRIVER_OPTS", tls: "config file /x/config.toml", nope: "--driver-opt" };
+    expect(await rejection(loadDriver(d, { port: "lots" }, importer, sources))).toEqual({
+      code: "CNBP_DRIVER_OPTIONS",
+      message: 'driver typed: option port (from CNBP_DRIVER_OPTS) must be a number, found a string "lots"',
+    });
+    expect(await rejection(loadDriver(d, { tls: "yes" }, importer, sources))).toEqual({
+      code: "CNBP_DRIVER_OPTIONS",
+      message:
+        'driver typed: option tls (from config file /x/config.toml) must be a boolean (true or false), found a string "yes"',
+    });
+    expect(await rejection(loadDriver(d, { nope: "1", port: 1 }, importer, sources))).toEqual({
+      code: "CNBP_DRIVER_OPTIONS",
+      message: 'driver typed: unknown option "nope" (from --driver-opt); it takes: port, tls, name, either',
+    });
+    expect(await rejection(loadDriver(d, { a: "1", b: "2" }, importer))).toEqual({
+      code: "CNBP_DRIVER_OPTIONS",
+      message: 'driver typed: unknown options "a", "b"; it takes: port, tls, name, either',
+    });
   });
 });

@@ -76,26 +76,68 @@ export async function importDriver(
   };
 }
 
-/**
- * The driver to use: the default export when `options` is undefined, else `createDriver(options)` after
- * `optionsSchema` parsed them. Throws CNBP_DRIVER_OPTIONS naming the option when they do not parse (or the
- * driver takes none), CNBP_DRIVER_INVALID when `createDriver` returns something that is not the driver.
- */
+/** Where each option was set, named in messages: `--driver-opt`, `CNBP_DRIVER_OPTS`, `config file <path>`. */
+export type DriverOptionSources = Readonly<Record<string, string>>;
+
+/** Imports `found` and configures it with `options` (see `configureDriver`). */
 export async function loadDriver(
   found: FoundDriver,
   options?: Readonly<Record<string, unknown>>,
   importer: Importer = nodeImport,
+  sources: DriverOptionSources = {},
 ): Promise<AnyDriver> {
-  const imported = await importDriver(found, importer);
+  return configureDriver(await importDriver(found, importer), options, sources);
+}
+
+/**
+ * The driver to use: the default export when `options` is undefined, else `createDriver(options)` after
+ * `optionsSchema` parsed them. String values become the numbers and booleans the schema asks for (options
+ * from the environment and flags are text). Throws CNBP_DRIVER_OPTIONS naming the option, where it was set
+ * (`sources`) and what it takes when they do not parse or the driver takes none, CNBP_DRIVER_INVALID when
+ * `createDriver` returns something that is not the driver.
+ */
+export async function configureDriver(
+  imported: ImportedDriver,
+  options?: Readonly<Record<string, unknown>>,
+  sources: DriverOptionSources = {},
+): Promise<AnyDriver> {
+  const { found } = imported;
   if (options === undefined) return imported.driver;
   const who = `driver ${found.name}`;
-  if (!imported.optionsSchema || !imported.createDriver)
-    throw new CnbpError("CNBP_DRIVER_OPTIONS", `${who}: takes no options`);
-  const parsed = imported.optionsSchema.safeParse(options, { reportInput: true, error: describeIssue });
+  const from = (key: string | number | undefined) =>
+    key !== undefined && sources[key] ? ` (from ${sources[key]})` : "";
+  const infoHint = `\`cnbp driver info ${found.name}\` shows the options it takes`;
+  if (!imported.optionsSchema || !imported.createDriver) {
+    const given = Object.keys(options).map((key) => `${key}${from(key)}`);
+    throw new CnbpError(
+      "CNBP_DRIVER_OPTIONS",
+      `${who}: takes no options, but was given ${given.join(", ")}`,
+      {
+        hints: [
+          `remove them from the config file's [drivers.${found.name}] table, CNBP_DRIVER_OPTS and --driver-opt`,
+        ],
+      },
+    );
+  }
+  const json = optionsJsonSchema(imported.optionsSchema) as JsonSchema;
+  const parsed = imported.optionsSchema.safeParse(coerceOptions(options, json), {
+    reportInput: true,
+    error: describeIssue,
+  });
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    const path = formatPath((first?.path ?? []) as (string | number)[]);
-    throw new CnbpError("CNBP_DRIVER_OPTIONS", `${who}: options: ${path ? `${path} ` : ""}${first?.message}`);
+    if (first?.code === "unrecognized_keys") {
+      const keys = first.keys.map((key) => `${JSON.stringify(key)}${from(key)}`);
+      const takes = Object.keys(json.properties ?? {}).join(", ");
+      throw new CnbpError(
+        "CNBP_DRIVER_OPTIONS",
+        `${who}: unknown option${keys.length > 1 ? "s" : ""} ${keys.join(", ")}; it takes: ${takes || "none"}`,
+        { hints: [infoHint] },
+      );
+    }
+    const path = (first?.path ?? []) as (string | number)[];
+    const where = path.length > 0 ? `option ${formatPath(path)}${from(path[0])}` : "options";
+    throw new CnbpError("CNBP_DRIVER_OPTIONS", `${who}: ${where} ${first?.message}`, { hints: [infoHint] });
   }
   const driver = await imported.createDriver(parsed.data);
   const problems = driverShapeProblems(driver, found.name, found.kinds);
@@ -105,6 +147,39 @@ export async function loadDriver(
       `${who} (package ${found.package}): createDriver returned something that is not a cnbp driver: ${problems.join("; ")}`,
     );
   return driver;
+}
+
+interface JsonSchema {
+  type?: string | string[];
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  allOf?: JsonSchema[];
+  properties?: Record<string, JsonSchema>;
+}
+
+/** String values as the booleans or numbers their property takes, when it takes no string and they read as one. */
+function coerceOptions(
+  options: Readonly<Record<string, unknown>>,
+  json: JsonSchema,
+): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(options).map(([key, value]) => {
+      const property = json.properties?.[key];
+      if (typeof value !== "string" || !property) return [key, value];
+      const types = typesOf(property);
+      if (types.has("string")) return [key, value];
+      if (types.has("boolean") && (value === "true" || value === "false")) return [key, value === "true"];
+      if ((types.has("number") || types.has("integer")) && /^-?\d+(\.\d+)?$/.test(value))
+        return [key, Number(value)];
+      return [key, value];
+    }),
+  );
+}
+
+function typesOf(schema: JsonSchema): Set<string> {
+  const own = schema.type === undefined ? [] : [schema.type].flat();
+  const nested = [...(schema.anyOf ?? []), ...(schema.oneOf ?? []), ...(schema.allOf ?? [])];
+  return new Set([...own, ...nested.flatMap((s) => [...typesOf(s)])]);
 }
 
 /** A driver's options as JSON Schema (what a user may write: defaults make fields optional). */
