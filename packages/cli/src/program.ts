@@ -4,6 +4,7 @@ import { Command, Option } from "commander";
 import { builderCreateCommand } from "./commands/builder-create.js";
 import { builderInspectCommand } from "./commands/builder-inspect.js";
 import { buildpackInspectCommand } from "./commands/buildpack-inspect.js";
+import { configCommand } from "./commands/config.js";
 import { driverCommands } from "./commands/driver.js";
 import { packageCommand } from "./commands/package.js";
 import { validateCommand } from "./commands/validate.js";
@@ -56,5 +57,6 @@ export function createProgram(io: Io, outcome: Outcome): Command {
   program.addCommand(
     group("driver", "List the container engine drivers and show one", driverCommands(io, outcome)),
   );
+  program.addCommand(configCommand(io));
   return program;
 }
