@@ -15,21 +15,18 @@ const OP = "build";
 class Made {
   readonly containers: string[] = [];
   readonly images: string[] = [];
-  private running = false;
+  /** Whether the image the current step ends with is this build's: not a FROM's, not one from the cache. */
+  private ours = false;
 
   line(line: string): void {
-    const run = /^ ---> Running in ([0-9a-f]{12,64})$/.exec(line);
-    if (run?.[1]) {
-      this.containers.push(run[1]);
-      this.running = true;
-      return;
-    }
-    const image = /^ ---> ([0-9a-f]{12,64})$/.exec(line);
-    // an image after "Running in" was committed by this build; one after "Using cache" or FROM was there already
-    if (image?.[1]) {
-      if (this.running) this.images.push(image[1]);
-      this.running = false;
-    }
+    const step = /^Step \d+\/\d+ : (\S+)/.exec(line);
+    if (step) this.ours = step[1]?.toUpperCase() !== "FROM";
+    else if (line === " ---> Using cache") this.ours = false;
+    const run = /^ ---> Running in ([0-9a-f]{12,64})$/.exec(line)?.[1];
+    if (run) this.containers.push(run);
+    const image = /^ ---> ([0-9a-f]{12,64})$/.exec(line)?.[1];
+    if (image && this.ours) this.images.push(image);
+    if (image) this.ours = false;
   }
 
   /** Removes what it saw (what the engine removed already is fine). */
@@ -89,8 +86,12 @@ export async function buildImage(engine: Engine, req: DockerfileBuild, io: StepI
       ...(io.signal ? { abortSignal: io.signal } : {}),
     });
     await followJson(progress, (m) => {
-      if (m.stream) out(m.stream, io.stdout);
-      else if (m.status) out(`${m.id ? `${m.id}: ` : ""}${m.status}\n`, io.stdout);
+      if (m.stream) {
+        // the legacy builder wraps each write of a step's stderr in red: that is how stderr is told apart
+        const err = /^\x1b\[91m([\s\S]*)\x1b\[0m$/.exec(m.stream);
+        if (err) out(err[1] ?? "", io.stderr);
+        else out(m.stream, io.stdout);
+      } else if (m.status) out(`${m.id ? `${m.id}: ` : ""}${m.status}\n`, io.stdout);
       const error = errorOf(m);
       if (error) {
         failure ??= error;
