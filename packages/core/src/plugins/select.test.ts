@@ -7,9 +7,7 @@ import { type Discovery, DriverDiscovery, type FoundDriver } from "./discovery.j
 import { loadDriver } from "./loader.js";
 import { selectDriver } from "./select.js";
 import { driverPackageJson, minimalDriverSource, writePackage } from "./test-support/packages.js";
-
-/** The real Podman driver's source, re-exported by a fixture package so discovery finds it like any plugin. */
-const PODMAN_SOURCE = new URL("../../../driver-podman/src/index.ts", import.meta.url).href;
+import { writeRealPodmanPackage } from "./test-support/real-podman.js";
 
 let root: string;
 let all: Discovery;
@@ -18,12 +16,7 @@ const config = { driver: "podman", path: "/home/u/.config/cnbp/config.toml" };
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "cnbp-select-"));
-  const podman = await writePackage(join(root, "podman"), {
-    "package.json": driverPackageJson("fixture-podman", [
-      { name: "podman", kinds: ["runtime", "build"], module: "./index.js" },
-    ]),
-    "index.js": `export * from ${JSON.stringify(PODMAN_SOURCE)};\nexport { default } from ${JSON.stringify(PODMAN_SOURCE)};\n`,
-  });
+  const podman = await writeRealPodmanPackage(root);
   const docker = await writePackage(join(root, "docker"), {
     "package.json": driverPackageJson("fixture-docker", [
       { name: "docker", kinds: ["runtime", "build"], module: "./index.js" },
