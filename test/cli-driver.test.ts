@@ -8,17 +8,19 @@ import { cnbp, REPO_ROOT } from "#test-utils";
 let root: string;
 let env: Record<string, string>;
 
-/** The built-in driver every listing starts with. */
-const PODMAN = {
-  name: "podman",
+/** The built-in drivers every listing starts with. */
+const builtin = (name: string) => ({
+  name,
   kinds: ["runtime", "build"],
-  package: "@cnbp/driver-podman",
+  package: `@cnbp/driver-${name}`,
   version: "0.1.0",
-  dir: join(REPO_ROOT, "packages/driver-podman"),
+  dir: join(REPO_ROOT, `packages/driver-${name}`),
   source: "builtin",
-  module: join(REPO_ROOT, "packages/driver-podman/dist/index.js"),
+  module: join(REPO_ROOT, `packages/driver-${name}/dist/index.js`),
   status: "ok",
-};
+});
+const DOCKER = builtin("docker");
+const PODMAN = builtin("podman");
 
 const write = async (path: string, content: unknown) => {
   await mkdir(dirname(path), { recursive: true });
@@ -130,6 +132,7 @@ describe("cnbp driver list", () => {
       exitCode: 0,
       stdout: [
         "NAME     KINDS          PACKAGE                 VERSION  SOURCE            STATUS",
+        "docker   runtime,build  @cnbp/driver-docker     0.1.0    builtin           ok",
         "podman   runtime,build  @cnbp/driver-podman     0.1.0    builtin           ok",
         "nerdctl  runtime,build  cnbp-driver-nerdctl     1.2.3    CNBP_PLUGIN_PATH  ok",
         "kata     runtime        @acme/cnbp-driver-kata  0.1.0    CNBP_PLUGIN_PATH  broken: module file ./dist/index.js is missing (is the package built?)",
@@ -151,6 +154,7 @@ describe("cnbp driver list", () => {
     expect(r.stderr).toBe("");
     expect(JSON.parse(r.stdout)).toEqual({
       drivers: [
+        DOCKER,
         PODMAN,
         {
           name: "nerdctl",
@@ -170,6 +174,7 @@ describe("cnbp driver list", () => {
       exitCode: 0,
       stdout: [
         "NAME    KINDS          PACKAGE              VERSION  SOURCE   STATUS",
+        "docker  runtime,build  @cnbp/driver-docker  0.1.0    builtin  ok",
         "podman  runtime,build  @cnbp/driver-podman  0.1.0    builtin  ok",
       ].join("\n"),
       stderr: `warning: CNBP_PLUGIN_PATH: ${missing}: no such directory`,
@@ -191,6 +196,7 @@ describe("cnbp driver list", () => {
         exitCode: 0,
         stdout: [
           "NAME    KINDS          PACKAGE              VERSION  SOURCE   STATUS",
+          "docker  runtime,build  @cnbp/driver-docker  0.1.0    builtin  ok",
           "podman  runtime,build  @cnbp/driver-podman  0.1.0    builtin  ok",
           "user    build          cnbp-driver-user     2.0.0    user     ok",
         ].join("\n"),
@@ -274,13 +280,13 @@ describe("cnbp driver info", () => {
   });
 
   it("names the drivers it found when asked for an unknown one", async () => {
-    const r = await cnbp(["driver", "info", "docker"], { env });
+    const r = await cnbp(["driver", "info", "containerd"], { env });
     expect(r).toEqual({
       exitCode: 1,
       stdout: "",
       stderr: [
-        'error: no driver named "docker"',
-        "  hint: drivers found: podman, nerdctl, kata, future, bad, hollow",
+        'error: no driver named "containerd"',
+        "  hint: drivers found: docker, podman, nerdctl, kata, future, bad, hollow",
         `  hint: drivers are looked for in the built-in packages, ${join(env.CNBP_DATA_DIR as string, "plugins", "node_modules")} and the CNBP_PLUGIN_PATH entries`,
       ].join("\n"),
     });
