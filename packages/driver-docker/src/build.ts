@@ -10,6 +10,8 @@ import { contextTar } from "./context.js";
 import { cancelled, type Engine, engineError, errorOf, followJson, lastLines, statusOf } from "./engine.js";
 
 const OP = "build";
+const RED = "\u001b[91m";
+const RESET = "\u001b[0m";
 
 /** What the legacy builder's output says it made: step containers and the images committed from them. */
 class Made {
@@ -88,9 +90,10 @@ export async function buildImage(engine: Engine, req: DockerfileBuild, io: StepI
     await followJson(progress, (m) => {
       if (m.stream) {
         // the legacy builder wraps each write of a step's stderr in red: that is how stderr is told apart
-        const err = /^\x1b\[91m([\s\S]*)\x1b\[0m$/.exec(m.stream);
-        if (err) out(err[1] ?? "", io.stderr);
-        else out(m.stream, io.stdout);
+        const text = m.stream;
+        if (text.startsWith(RED) && text.endsWith(RESET))
+          out(text.slice(RED.length, -RESET.length), io.stderr);
+        else out(text, io.stdout);
       } else if (m.status) out(`${m.id ? `${m.id}: ` : ""}${m.status}\n`, io.stdout);
       const error = errorOf(m);
       if (error) {
