@@ -41,7 +41,8 @@ const LIST_HINT = "`cnbp driver list` shows the drivers cnbp finds and why a bro
  * Throws CnbpError CNBP_DRIVER_NOT_FOUND when the named driver is not installed (listing the ones that
  * are), CNBP_DRIVER_KIND when it is not of `kind`, CNBP_NO_DRIVER when auto-detection finds no engine that
  * answers (saying what was tried and why each failed). A named driver that discovery marked broken is
- * returned: loading it throws with the reason.
+ * returned: loading it throws with the reason. While auto-detecting, an engine that does not answer moves on
+ * to the next; an error from `load` itself (a bad option, a module that does not import) is thrown as is.
  */
 export async function selectDriver(req: DriverSelectionRequest): Promise<DriverSelection> {
   const named = [
