@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { type BuiltImage, type DockerfileBuild, DriverError, type StepIO } from "@cnbp/core";
+import { removeLeftovers, workingContainers } from "./build-leftovers.js";
 import { cancelled, DRIVER_NAME, lastLines, type PodmanCli, spawnPodman } from "./podman.js";
 
 const OP = "build";
@@ -20,6 +21,7 @@ export async function buildImage(cli: PodmanCli, req: DockerfileBuild, io: StepI
       args.push("--build-arg", `${k}=${v}`);
     for (const [k, v] of Object.entries(req.labels ?? {})) args.push("--label", `${k}=${v}`);
     if (req.platform) args.push("--platform", req.platform);
+    const before = io.signal ? await workingContainers(cli) : [];
     const proc = spawnPodman(cli, [...args, req.context], {
       stdin: "ignore",
       ...(io.signal ? { cancelSignal: io.signal, forceKillAfterDelay: 10_000 } : {}),
@@ -33,7 +35,10 @@ export async function buildImage(cli: PodmanCli, req: DockerfileBuild, io: StepI
     forward(proc.stdout as Readable | null, io.stdout);
     forward(proc.stderr as Readable | null, io.stderr);
     const r = await proc;
-    if (r.isCanceled || io.signal?.aborted) throw cancelled(OP);
+    if (r.isCanceled || io.signal?.aborted) {
+      await removeLeftovers(cli, req.baseImage, before);
+      throw cancelled(OP);
+    }
     if (r.exitCode !== 0) {
       const lines = lastLines(tail);
       throw new DriverError("CNBP_BUILD_FAILED", DRIVER_NAME, OP, `podman build of ${req.tag} failed`, {
