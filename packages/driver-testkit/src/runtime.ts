@@ -1,183 +1,130 @@
 /**
- * The runtime driver contract suite: what the doc comments of `RuntimeDriver.workspace` and `Workspace`
+ * The runtime driver contract suite: what the doc comments of `RuntimeDriver`, `ImageStore` and `Workspace`
  * (@cnbp/core drivers/contract.ts) require, checked against a real engine through the driver alone.
  */
 import { randomBytes } from "node:crypto";
-import { Readable } from "node:stream";
-import { type RuntimeDriver, readLayer, type StepIO, type Workspace, type WorkspaceSpec } from "@cnbp/core";
+import type { RuntimeDriver, VolumeSpec, Workspace } from "@cnbp/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { oneFileTar } from "./tar.js";
+import { type ImageStoreOptions, imageStoreTests } from "./images.js";
+import { runTests } from "./run-tests.js";
+import { CONTRACT_LABEL, DEFAULT_TEST_IMAGE, type LeakLister, ScratchDirs } from "./support.js";
+import { volumeTests } from "./volume-tests.js";
 
-/** The busybox run image of the test stacks (scripts/stacks/build.sh): has /bin/sh, cat, id, printf, stat. */
-export const DEFAULT_TEST_IMAGE = "localhost/cnbp-stacks/busybox-run:latest";
-
-export interface RuntimeContractOptions {
+export interface RuntimeContractOptions extends ImageStoreOptions {
   /**
-   * An image already in the driver's store (steps never pull) with a POSIX `/bin/sh`, `cat`, `id`, `stat` and
-   * `printf`; default DEFAULT_TEST_IMAGE.
+   * An image already in the driver's store (steps never pull) with a POSIX `/bin/sh`, `cat`, `id`, `stat`,
+   * `printf`, `find`, `tail`, `cut` and `tr`; default DEFAULT_TEST_IMAGE.
    */
   readonly image?: string;
+  /**
+   * Lists what the engine still holds from the suite (see LeakLister); with it, the suite's last test
+   * cleans up and asserts that nothing carrying CONTRACT_LABEL is left. Without it, that test is not declared.
+   */
+  readonly leaks?: LeakLister;
 }
 
-/** Label put on every workspace the suite creates, valued with the suite run's id, for leak hunting. */
-export const CONTRACT_LABEL = "io.cnbp.driver-testkit.run";
-
-/** Collects a step's output; `out()`/`err()` are the bytes so far, decoded as UTF-8. */
-function collect(): { io: StepIO; out: () => string; err: () => string } {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  return {
-    io: {
-      stdout: { write: (c) => out.push(Buffer.from(c)) },
-      stderr: { write: (c) => err.push(Buffer.from(c)) },
-    },
-    out: () => Buffer.concat(out).toString(),
-    err: () => Buffer.concat(err).toString(),
-  };
-}
-
-/** Settles `p` to the error it rejects with, failing the test when it resolves. */
-async function rejection(p: Promise<unknown>): Promise<{ code?: unknown; message?: unknown }> {
-  return p.then(
-    (v) => expect.fail(`expected a rejection, got ${JSON.stringify(v)}`),
-    (e: unknown) => e as { code?: unknown; message?: unknown },
-  );
-}
+type Factory = () => Promise<RuntimeDriver> | RuntimeDriver;
 
 /**
- * Declares, in the calling vitest file, the tests every RuntimeDriver must pass. `factory` makes the driver
- * under test (once, before the tests); the driver is disposed after them, and every workspace the suite
- * creates is disposed even when a test fails.
+ * Declares, in the calling vitest file, every test a RuntimeDriver must pass: `info`, `workspace.run`,
+ * put/get, volumes, dispose, and the image store (imageStoreContract). `factory` makes the driver under test
+ * (once, before the tests); the driver is disposed after them, and every workspace and image the suite
+ * creates is removed even when a test fails.
  */
 export function runtimeDriverContract(
   name: string,
-  factory: () => Promise<RuntimeDriver> | RuntimeDriver,
+  factory: Factory,
   options: RuntimeContractOptions = {},
 ): void {
-  const image = options.image ?? DEFAULT_TEST_IMAGE;
+  declareSuite(`${name}: runtime driver contract`, name, factory, options, (s) => {
+    it("info names the engine, its version and the platform steps run on", async () => {
+      const info = await s.driver().info();
+      expect(info).toMatchObject({
+        engine: expect.stringMatching(/\S/),
+        version: expect.stringMatching(/\S/),
+        os: "linux",
+        arch: expect.stringMatching(/^[a-z0-9]+$/),
+        rootless: s.driver().capabilities.rootless,
+        imageStore: expect.stringMatching(/\S/),
+      });
+    });
+    runTests(s);
+    volumeTests(s);
+    imageStoreTests(s, options);
+  });
+}
+
+/** Declares only the image store tests of runtimeDriverContract (which already includes them). */
+export function imageStoreContract(
+  name: string,
+  factory: Factory,
+  options: RuntimeContractOptions = {},
+): void {
+  declareSuite(`${name}: image store contract`, name, factory, options, (s) => imageStoreTests(s, options));
+}
+
+type Suite = Parameters<typeof runTests>[0] & Parameters<typeof imageStoreTests>[0];
+
+function declareSuite(
+  title: string,
+  name: string,
+  factory: Factory,
+  options: RuntimeContractOptions,
+  declare: (s: Suite) => void,
+): void {
   const run = `contract-${randomBytes(4).toString("hex")}`;
   let n = 0;
   let driver: RuntimeDriver | undefined;
+  let arch = "";
   const opened: Workspace[] = [];
-
-  const workspace = async (volumes: WorkspaceSpec["volumes"] = []): Promise<Workspace> => {
+  const made = new Set<string>();
+  const scratch = new ScratchDirs();
+  const the = (): RuntimeDriver => {
     if (!driver) throw new Error(`driver-testkit: the ${name} driver factory did not run`);
-    const ws = await driver.workspace({
-      buildId: `${run}-${++n}`,
-      volumes,
-      labels: { [CONTRACT_LABEL]: run },
-    });
-    opened.push(ws);
-    return ws;
+    return driver;
+  };
+  const suite: Suite = {
+    name,
+    run,
+    image: options.image ?? DEFAULT_TEST_IMAGE,
+    scratch,
+    made,
+    driver: the,
+    arch: () => arch,
+    workspace: async (volumes: readonly VolumeSpec[] = []) => {
+      const ws = await the().workspace({
+        buildId: `${run}-${++n}`,
+        volumes,
+        labels: { [CONTRACT_LABEL]: run },
+      });
+      opened.push(ws);
+      return ws;
+    },
+  };
+  const cleanUp = async () => {
+    for (const ws of opened.splice(0)) await ws.dispose({ removePersistent: true });
+    for (const ref of made) await driver?.images.remove(ref, { force: true });
+    await scratch.removeAll();
   };
 
-  describe(`${name}: runtime driver contract`, () => {
+  describe(title, () => {
     beforeAll(async () => {
       driver = await factory();
+      arch = (await driver.info()).arch;
     });
 
     afterAll(async () => {
-      for (const ws of opened) await ws.dispose({ removePersistent: true });
+      await cleanUp();
       await driver?.[Symbol.asyncDispose]();
     });
 
-    describe("workspace.run", () => {
-      it("streams the step's stdout and stderr to their sinks, exactly and separately", async () => {
-        const ws = await workspace();
-        const c = collect();
-        const r = await ws.run(
-          { image, cmd: ["/bin/sh", "-c", "printf 'one\\ntwo\\n'; printf 'oops\\n' >&2; printf 'three'"] },
-          c.io,
-        );
-        expect(r).toEqual({ exitCode: 0 });
-        expect(c.out()).toBe("one\ntwo\nthree");
-        expect(c.err()).toBe("oops\n");
-      });
+    declare(suite);
 
-      it("resolves to a non-zero exit code instead of throwing", async () => {
-        const ws = await workspace();
-        const c = collect();
-        const r = await ws.run({ image, cmd: ["/bin/sh", "-c", "echo failing >&2; exit 7"] }, c.io);
-        expect(r).toEqual({ exitCode: 7 });
-        expect(c.err()).toBe("failing\n");
+    const leaks = options.leaks;
+    if (leaks)
+      it(`leaves no container, volume or image labelled ${CONTRACT_LABEL} behind`, async () => {
+        await cleanUp();
+        expect(await leaks({ label: CONTRACT_LABEL, value: run, images: [...made] })).toEqual([]);
       });
-
-      it("refuses an image that is not in the store with CNBP_IMAGE_NOT_FOUND, without pulling it", async () => {
-        const ws = await workspace();
-        if (!driver) throw new Error("unreachable");
-        const absent = `localhost/cnbp-driver-testkit/${run}-absent:1`;
-        const err = await rejection(ws.run({ image: absent, cmd: ["/bin/true"] }, collect().io));
-        expect(err.code).toBe("CNBP_IMAGE_NOT_FOUND");
-        expect(String(err.message)).toMatch(new RegExp(`^driver ${driver.name}: `));
-        expect(await driver.images.inspect(absent)).toBeUndefined();
-      });
-
-      it("adds the step's env to the image's environment", async () => {
-        const ws = await workspace();
-        const c = collect();
-        const r = await ws.run(
-          {
-            image,
-            cmd: ["/bin/sh", "-c", 'printf "%s|%s|" "$CNBP_ONE" "$CNBP_TWO"; test -n "$PATH" && echo path'],
-            env: { CNBP_ONE: "hello world", CNBP_TWO: "a=b;$c" },
-          },
-          c.io,
-        );
-        expect(r).toEqual({ exitCode: 0 });
-        expect(c.out()).toBe("hello world|a=b;$c|path\n");
-      });
-
-      it("runs the step as its user uid:gid", async () => {
-        const ws = await workspace();
-        const c = collect();
-        const r = await ws.run({ image, user: "1234:5678", cmd: ["/bin/sh", "-c", "id -u; id -g"] }, c.io);
-        expect(r).toEqual({ exitCode: 0 });
-        expect(c.out()).toBe("1234\n5678\n");
-      });
-    });
-
-    describe("workspace.put and workspace.get", () => {
-      it("round-trips a file: put extracts it with its mode and owner, a step reads it, get returns it", async () => {
-        const ws = await workspace([{ name: "data" }]);
-        const content = `contract ${run}\nsecond line\n`;
-        await ws.put(
-          "data",
-          "/in/dir",
-          Readable.from([oneFileTar("file.txt", content, { mode: 0o640, uid: 1234, gid: 5678 })]),
-        );
-        const c = collect();
-        const r = await ws.run(
-          {
-            image,
-            user: "0",
-            cmd: ["/bin/sh", "-c", "stat -c '%u:%g %a' /mnt/in/dir/file.txt; cat /mnt/in/dir/file.txt"],
-            mounts: [{ type: "volume", volume: "data", target: "/mnt" }],
-          },
-          c.io,
-        );
-        expect(c.err()).toBe("");
-        expect(r).toEqual({ exitCode: 0 });
-        expect(c.out()).toBe(`1234:5678 640\n${content}`);
-        const entries: [string, string][] = [];
-        for await (const e of readLayer(await ws.get("data", "/in/dir/file.txt")))
-          entries.push([e.name.replace(/^\.\//, ""), (await e.bytes()).toString()]);
-        expect(entries).toEqual([["file.txt", content]]);
-      });
-    });
-
-    describe("workspace.dispose", () => {
-      it("is idempotent, and afterwards run, put and get throw CNBP_WORKSPACE_DISPOSED", async () => {
-        const ws = await workspace([{ name: "data" }]);
-        await ws.dispose();
-        await ws.dispose();
-        await ws[Symbol.asyncDispose]();
-        const after = [
-          ws.run({ image, cmd: ["/bin/true"] }, collect().io),
-          ws.put("data", "/x", Readable.from([oneFileTar("x", "x")])),
-          ws.get("data", "/x"),
-        ];
-        for (const p of after) expect((await rejection(p)).code).toBe("CNBP_WORKSPACE_DISPOSED");
-      });
-    });
   });
 }
