@@ -55,6 +55,8 @@ export async function runStep(ctx: RunContext, step: ContainerStep, io: StepIO):
       output.once("close", resolve);
       output.once("error", reject);
     });
+    // when start fails, nothing awaits the output any more: its error must not be an unhandled rejection
+    drained.catch(() => {});
     let aborted = false;
     const stop = () => void container.stop({ t: STOP_GRACE }).catch(() => {});
     const onAbort = () => {
