@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import type { LogLevel } from "@cnbp/core";
 import { Command, Option } from "commander";
+import { buildCommand } from "./commands/build.js";
 import { builderCreateCommand } from "./commands/builder-create.js";
 import { builderInspectCommand } from "./commands/builder-inspect.js";
 import { buildpackInspectCommand } from "./commands/buildpack-inspect.js";
@@ -42,6 +43,7 @@ export function createProgram(io: Io, outcome: Outcome): Command {
     for (const c of commands) g.addCommand(ours(c));
     return g;
   };
+  program.addCommand(ours(buildCommand(io)));
   const builder = group("builder", "Create and inspect builder images", [
     builderCreateCommand(io),
     builderInspectCommand(io, container),

@@ -1,6 +1,7 @@
 // drivers build their optionsSchema with the zod cnbp validates options with
 export { z } from "zod";
 export * from "./authoring/index.js";
+export * from "./build/index.js";
 export * from "./config/index.js";
 export * from "./di.js";
 export * from "./drivers/index.js";

@@ -1,0 +1,240 @@
+/**
+ * One `cnbp build`: DESIGN.md "The build, as data flows". Resolve the builder and run image on the runtime
+ * driver, prepare a workspace (layers, app, platform and cache volumes), run the lifecycle's phases in
+ * containers of the builder, then deliver: the exporter pushes (`--publish`) or writes an OCI layout that cnbp
+ * imports into the driver's store. The workspace is disposed whatever happens; the cache volume stays.
+ */
+import { createHash } from "node:crypto";
+import { realpath } from "node:fs/promises";
+import { basename } from "node:path";
+import type { Readable } from "node:stream";
+import { pack } from "tar-stream";
+import type {
+  BindMount,
+  NetworkMode,
+  OutputSink,
+  PullPolicy,
+  RuntimeDriver,
+  StoredImage,
+} from "../drivers/contract.js";
+import { DriverError } from "../drivers/errors.js";
+import { CnbpError } from "../errors.js";
+import { type AppFilter, appFiles, appTar } from "./app-source.js";
+import { type ResolvedBuilder, resolveBuilder } from "./builder.js";
+import { canonical, importExported, layoutRepoDir, stageImage } from "./layout-repo.js";
+import { PhaseClock, type PhaseTiming } from "./phase-clock.js";
+import { phaseFailed } from "./phase-errors.js";
+import { type PhaseName, phasePlan, VOLUMES } from "./phases.js";
+
+export interface BuildRequest {
+  /** The app image to make. */
+  readonly image: string;
+  readonly appDir: string;
+  readonly appFilter?: AppFilter;
+  readonly builder: string;
+  /** `--run-image`; default the builder's run image. */
+  readonly runImage?: string;
+  readonly tags?: readonly string[];
+  /** Push to the registry instead of the driver's store. */
+  readonly publish?: boolean;
+  /** Run the creator, which gives the builder's buildpacks the same container as registry credentials. */
+  readonly trustBuilder?: boolean;
+  readonly pullPolicy?: PullPolicy;
+  /** Build-time environment for buildpacks (`/platform/env`). */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly network?: NetworkMode;
+  readonly clearCache?: boolean;
+  /** Name of the cache volume; default one keyed by the image and the app directory. */
+  readonly cacheVolume?: string;
+  readonly cacheImage?: string;
+  readonly defaultProcess?: string;
+  /** Host directories mounted into the buildpacks' phases (`--volume`). */
+  readonly volumes?: readonly BindMount[];
+  readonly insecureRegistries?: readonly string[];
+  /** CNB_REGISTRY_AUTH for the registry phases. */
+  readonly registryAuth?: string;
+  /** Where cnbp keeps layout repositories (the XDG cache dir). */
+  readonly cacheRoot: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface BuildOutput {
+  /** The lifecycle's stdout and stderr, as they come. */
+  readonly stdout: OutputSink;
+  readonly stderr: OutputSink;
+  /** A phase began or ended (ends carry the seconds it took). */
+  phase(timing: PhaseTiming): void;
+}
+
+export interface BuildReport {
+  readonly image: string;
+  readonly tags: readonly string[];
+  /** `sha256:` of the image's config: its id in the driver's store, or in the registry. */
+  readonly id?: string;
+  /** The manifest digest the registry holds, when published. */
+  readonly digest?: string;
+  readonly published: boolean;
+  readonly builder: string;
+  readonly runImage: string;
+  readonly platformApi: string;
+  readonly driver: string;
+  readonly cacheVolume: string;
+  readonly phases: readonly { readonly phase: string; readonly seconds: number }[];
+  /** Seconds from start to end, and how many of them phase containers took (from start to removal). */
+  readonly seconds: number;
+  readonly containerSeconds: number;
+}
+
+export async function build(
+  driver: RuntimeDriver,
+  req: BuildRequest,
+  out: BuildOutput,
+): Promise<BuildReport> {
+  const started = performance.now();
+  const publish = req.publish ?? false;
+  const tags = req.tags ?? [];
+  const policy = req.pullPolicy ?? "if-not-present";
+  const files = await appFiles(req.appDir, req.appFilter);
+  const builder = await resolveBuilder(driver.images, req.builder, policy);
+  const runImage = req.runImage ?? defaultRunImage(builder);
+  let layoutRepo: string | undefined;
+  if (!publish) {
+    if (!driver.capabilities.bindMounts)
+      throw new CnbpError("CNBP_USAGE", `driver ${driver.name} cannot put images into a store of its own`, {
+        hints: ["build with --publish to push the image to a registry"],
+      });
+    const run = await pullRunImage(driver, runImage, policy, builder);
+    layoutRepo = layoutRepoDir(req.cacheRoot, driver.name, req.image);
+    await stageImage(driver.images, run, runImage, layoutRepo);
+  }
+  const cacheVolume = req.cacheVolume ?? (await cacheVolumeName(req.image, req.appDir));
+  const workspace = await driver.workspace({
+    buildId: `b${Date.now().toString(36)}${process.pid.toString(36)}`,
+    // no volume owners: the app tar owns its root, and the lifecycle's root phases chown layers and cache
+    volumes: [
+      { name: VOLUMES.layers },
+      { name: VOLUMES.app },
+      { name: VOLUMES.platform },
+      { name: VOLUMES.cache, persistentName: cacheVolume },
+    ],
+    labels: { "io.cnbp.image": canonical(req.image) },
+  });
+  const timings: { phase: string; seconds: number }[] = [];
+  let containerSeconds = 0;
+  try {
+    await workspace.put(VOLUMES.app, "/", appTar(req.appDir, files, builder));
+    await workspace.put(VOLUMES.platform, "/", platformTar(req.env ?? {}));
+    const steps = phasePlan({
+      builderImage: builder.id,
+      platformApi: builder.platformApi,
+      uid: builder.uid,
+      gid: builder.gid,
+      image: req.image,
+      tags,
+      runImage,
+      output: layoutRepo ? { kind: "layout", layoutRepo } : { kind: "registry" },
+      creator: req.trustBuilder ?? false,
+      clearCache: req.clearCache ?? false,
+      ...(req.cacheImage ? { cacheImage: req.cacheImage } : {}),
+      ...(req.defaultProcess ? { defaultProcess: req.defaultProcess } : {}),
+      ...(req.network ? { network: req.network } : {}),
+      ...(req.registryAuth ? { registryAuth: req.registryAuth } : {}),
+      ...(req.insecureRegistries ? { insecureRegistries: req.insecureRegistries } : {}),
+      ...(req.volumes ? { userMounts: req.volumes } : {}),
+    });
+    for (const { phase, step } of steps) {
+      const clock = new PhaseClock(phase, (t) => {
+        if (t.seconds !== undefined) timings.push({ phase: t.phase, seconds: t.seconds });
+        out.phase(t);
+      });
+      let exitCode: number;
+      const since = performance.now();
+      try {
+        ({ exitCode } = await workspace.run(step, {
+          stdout: clock.watch(out.stdout),
+          stderr: out.stderr,
+          ...(req.signal ? { signal: req.signal } : {}),
+        }));
+      } catch (err) {
+        if (err instanceof DriverError && err.code === "CNBP_CANCELLED")
+          throw new CnbpError("CNBP_CANCELLED", `build cancelled in the ${phase} phase`, { cause: err });
+        throw err;
+      } finally {
+        clock.end();
+        containerSeconds += (performance.now() - since) / 1000;
+      }
+      if (exitCode !== 0) throw phaseFailed(phase as PhaseName, exitCode);
+    }
+    const stored = layoutRepo ? await importExported(driver.images, layoutRepo, req.image, tags) : undefined;
+    return {
+      image: req.image,
+      tags,
+      ...(stored ? { id: stored.id } : {}),
+      published: publish,
+      builder: req.builder,
+      runImage,
+      platformApi: builder.platformApi,
+      driver: driver.name,
+      cacheVolume,
+      phases: timings,
+      seconds: (performance.now() - started) / 1000,
+      containerSeconds,
+    };
+  } finally {
+    await workspace.dispose();
+  }
+}
+
+function defaultRunImage(builder: ResolvedBuilder): string {
+  const first = builder.info.runImages[0];
+  if (!first)
+    throw new CnbpError("CNBP_BUILDER_INVALID", `builder ${builder.name} names no run image`, {
+      hints: ["give one with --run-image"],
+    });
+  return first.image;
+}
+
+async function pullRunImage(
+  driver: RuntimeDriver,
+  ref: string,
+  policy: PullPolicy,
+  builder: ResolvedBuilder,
+): Promise<StoredImage> {
+  let run: StoredImage;
+  try {
+    run = await driver.images.pull(ref, { policy });
+  } catch (err) {
+    if (err instanceof DriverError && err.code === "CNBP_IMAGE_NOT_FOUND")
+      throw new CnbpError("CNBP_RUN_IMAGE_NOT_FOUND", `run image ${ref} was not found (${err.message})`, {
+        hints: ["check --run-image, or the run images the builder names (`cnbp builder inspect`)"],
+        cause: err,
+      });
+    throw err;
+  }
+  if (run.os !== builder.os || run.arch !== builder.arch)
+    throw new CnbpError(
+      "CNBP_RUN_IMAGE_TARGET",
+      `run image ${ref} is for ${run.os}/${run.arch}, but builder ${builder.name} builds for ${builder.os}/${builder.arch}`,
+      { hints: ["choose a run image for the builder's platform with --run-image"] },
+    );
+  return run;
+}
+
+/** `cnbp-cache-<image name>-<hash of the image and the app dir>`: two projects never share one by accident. */
+async function cacheVolumeName(image: string, appDir: string): Promise<string> {
+  const key = createHash("sha256")
+    .update(`${canonical(image)}\n${await realpath(appDir)}`)
+    .digest("hex")
+    .slice(0, 12);
+  const name = basename(canonical(image).replace(/[:@].*$/, "")).replace(/[^a-zA-Z0-9_.-]/g, "-");
+  return `cnbp-cache-${name}-${key}`;
+}
+
+/** `/platform/env/<NAME>` files, one per build-time variable (platform.md 3.1). */
+function platformTar(env: Readonly<Record<string, string>>): Readable {
+  const tar = pack();
+  tar.entry({ name: "env", type: "directory", mode: 0o755 });
+  for (const [name, value] of Object.entries(env)) tar.entry({ name: `env/${name}`, mode: 0o644 }, value);
+  tar.finalize();
+  return tar as unknown as Readable;
+}

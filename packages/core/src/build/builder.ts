@@ -1,0 +1,104 @@
+/**
+ * The builder a build runs on, as the runtime driver's store holds it: its labels (what it contains, its
+ * lifecycle's APIs, its run images), the build user from CNB_USER_ID/CNB_GROUP_ID, and the Platform API
+ * both sides speak.
+ */
+import type { ImageStore, PullPolicy, StoredImage } from "../drivers/contract.js";
+import { DriverError } from "../drivers/errors.js";
+import { CnbpError } from "../errors.js";
+import type { Digest } from "../image/oci.js";
+import { type BuilderInfo, builderInfo } from "../inspect/builder-info.js";
+import type { InspectedImage } from "../inspect/image-source.js";
+import { negotiatePlatformApi } from "./platform-api.js";
+
+export interface ResolvedBuilder {
+  /** The reference the user gave. */
+  readonly name: string;
+  /** Its id in the store: steps run this exact image even when the tag moves during the build. */
+  readonly id: string;
+  readonly info: BuilderInfo;
+  readonly uid: number;
+  readonly gid: number;
+  readonly platformApi: string;
+  readonly os: string;
+  readonly arch: string;
+}
+
+/** Pulls (per `policy`) and reads the builder; every problem is an error that says what to do. */
+export async function resolveBuilder(
+  images: ImageStore,
+  name: string,
+  policy: PullPolicy,
+): Promise<ResolvedBuilder> {
+  let stored: StoredImage;
+  try {
+    stored = await images.pull(name, { policy });
+  } catch (err) {
+    if (err instanceof DriverError && err.code === "CNBP_IMAGE_NOT_FOUND")
+      throw new CnbpError("CNBP_BUILDER_NOT_FOUND", `builder ${name} was not found (${err.message})`, {
+        hints: [
+          "check the name, or make a builder with `cnbp builder create`",
+          ...(policy === "never" ? ["--pull-policy never only looks in the driver's image store"] : []),
+        ],
+        cause: err,
+      });
+    throw err;
+  }
+  const info = builderInfo(asInspected(name, stored));
+  const env = envOf(stored);
+  const uid = idFrom(name, env, "CNB_USER_ID");
+  const gid = idFrom(name, env, "CNB_GROUP_ID");
+  if (!info.lifecycle.version && info.lifecycle.platformApis.supported.length === 0)
+    throw new CnbpError("CNBP_BUILDER_NO_LIFECYCLE", `builder ${name} has no lifecycle in its metadata`, {
+      hints: ["recreate it with `cnbp builder create`, which always adds one"],
+    });
+  return {
+    name,
+    id: stored.id,
+    info,
+    uid,
+    gid,
+    platformApi: negotiatePlatformApi(name, info.lifecycle.platformApis),
+    os: stored.os,
+    arch: stored.arch,
+  };
+}
+
+/** A stored image in the shape the label readers take. */
+export function asInspected(name: string, stored: StoredImage): InspectedImage {
+  return {
+    name,
+    config: {
+      os: stored.os,
+      architecture: stored.arch,
+      ...(stored.variant ? { variant: stored.variant } : {}),
+      config: {
+        Labels: { ...stored.labels },
+        Env: [...stored.env],
+        ...(stored.user ? { User: stored.user } : {}),
+      },
+      rootfs: { type: "layers", diff_ids: stored.diffIds as Digest[] },
+    },
+  };
+}
+
+export function envOf(stored: StoredImage): Map<string, string> {
+  const env = new Map<string, string>();
+  for (const entry of stored.env) {
+    const eq = entry.indexOf("=");
+    if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
+  }
+  return env;
+}
+
+function idFrom(builder: string, env: Map<string, string>, key: string): number {
+  const text = env.get(key);
+  const id = Number(text);
+  if (text === undefined || !/^\d+$/.test(text) || !Number.isSafeInteger(id))
+    throw new CnbpError(
+      "CNBP_BUILDER_INVALID",
+      `builder ${builder}: ${key} ${text === undefined ? "is not set in its environment" : `is ${JSON.stringify(text)}, not a number`}`,
+      { hints: ["a builder's build image must set CNB_USER_ID and CNB_GROUP_ID (distribution spec)"] },
+    );
+  return id;
+}

@@ -1,0 +1,314 @@
+/**
+ * `cnbp build` on a runtime driver, with a builder made by `cnbp builder create` on the busybox test stack:
+ * the image lands in the engine's store and runs; a rebuild reuses the cache and every layer, a source change
+ * re-exports only the app layer; --publish pushes; a failing buildpack, Ctrl-C and bad input leave nothing
+ * behind but the cache.
+ */
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI, cnbp, inRegistry, REGISTRY, RUN_ID, STACKS } from "#test-utils";
+
+const BUILDER = `${REGISTRY}/cnbp-test/${RUN_ID}/build-builder:1`;
+const APP_IMAGE = `localhost/cnbp-test/${RUN_ID}/app:1`;
+
+/** A runtime buildpack (cached build+launch layer) and the app's (launch layer, processes, env, failure). */
+const FILES: Record<string, string> = {
+  "bp/runtime/buildpack.toml":
+    'api = "0.10"\n[buildpack]\nid = "ex/runtime"\nversion = "1.0.0"\n[[targets]]\nos = "linux"\n',
+  "bp/runtime/bin/detect": '#!/bin/sh\nprintf "[[provides]]\\nname = \\"runtime\\"\\n" > "$2"\n',
+  "bp/runtime/bin/build": [
+    "#!/bin/sh",
+    "set -eu",
+    'rt="$CNB_LAYERS_DIR/rt"',
+    'if [ -x "$rt/bin/hello-rt" ]; then echo "runtime: kept from the cache"; else',
+    '  echo "runtime: installing"',
+    '  mkdir -p "$rt/bin" "$rt/env"',
+    '  printf \'#!/bin/sh\\necho "runtime says $GREETING $*"\\n\' > "$rt/bin/hello-rt"',
+    '  chmod +x "$rt/bin/hello-rt"',
+    '  printf hello > "$rt/env/GREETING.default"',
+    "fi",
+    'printf "[types]\\nlaunch = true\\nbuild = true\\ncache = true\\n" > "$rt.toml"',
+    "",
+  ].join("\n"),
+  "bp/app/buildpack.toml":
+    'api = "0.12"\n[buildpack]\nid = "ex/app"\nversion = "1.0.0"\n[[targets]]\nos = "linux"\n',
+  "bp/app/bin/detect":
+    '#!/bin/sh\n[ -f app.txt ] || exit 100\nprintf "[[requires]]\\nname = \\"runtime\\"\\n" > "$2"\n',
+  "bp/app/bin/build": [
+    "#!/bin/sh",
+    "set -eu",
+    'echo "app: building with $(env | grep ^MODE= || echo MODE unset)"',
+    '[ ! -f slow.txt ] || { echo "app: sleeping"; sleep 60; }',
+    '[ ! -f fail.txt ] || { echo "app: fail.txt says to fail" >&2; exit 7; }',
+    'cat > "$CNB_LAYERS_DIR/launch.toml" <<TOML',
+    "[[processes]]",
+    'type = "web"',
+    'command = ["hello-rt"]',
+    'args = ["from", "web"]',
+    "default = true",
+    "",
+    "[[processes]]",
+    'type = "worker"',
+    'command = ["cat", "/workspace/app.txt"]',
+    "TOML",
+    "",
+  ].join("\n"),
+};
+
+let dir: string;
+let env: Record<string, string>;
+
+const builderToml = () =>
+  [
+    '[[buildpacks]]\nuri = "bp/runtime"',
+    '[[buildpacks]]\nuri = "bp/app"',
+    '[[order]]\n[[order.group]]\nid = "ex/runtime"\nversion = "1.0.0"\n[[order.group]]\nid = "ex/app"\nversion = "1.0.0"',
+    `[build]\nimage = "${inRegistry(STACKS.busybox.build)}"`,
+    `[run]\n[[run.images]]\nimage = "${inRegistry(STACKS.busybox.run)}"`,
+    "",
+  ].join("\n");
+
+async function writeApp(name: string, files: Record<string, string>) {
+  const app = join(dir, name);
+  await rm(app, { recursive: true, force: true });
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(app, path)), { recursive: true });
+    await writeFile(join(app, path), content);
+  }
+  return app;
+}
+
+const build = (image: string, app: string, extra: readonly string[] = []) =>
+  cnbp(["build", image, "--path", app, "--builder", BUILDER, "--driver", "podman", ...extra], { env });
+
+const podman = (args: readonly string[]) => execa("podman", args, { reject: false });
+
+/** Containers and volumes a build of `image` left behind (the cache volume is meant to stay). */
+async function leftovers(image: string) {
+  const label = `io.cnbp.image=${image.includes("/") ? image : `docker.io/library/${image}`}`;
+  const containers = await podman(["ps", "-a", "-q", "--filter", `label=${label}`]);
+  const volumes = await podman(["volume", "ls", "-q", "--filter", `label=${label}`]);
+  return {
+    containers: containers.stdout.split("\n").filter(Boolean),
+    volumes: volumes.stdout
+      .split("\n")
+      .filter(Boolean)
+      .filter((v) => !v.startsWith("cnbp-cache-")),
+  };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "cnbp-build-"));
+  env = {
+    ...(process.env as Record<string, string>),
+    CNBP_CACHE_DIR: join(dir, "cache"),
+    CNBP_CONFIG: join(dir, "config.toml"),
+  };
+  for (const [path, content] of Object.entries(FILES)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+    if (path.includes("/bin/")) await chmod(join(dir, path), 0o755);
+  }
+  await writeFile(join(dir, "builder.toml"), builderToml());
+  const made = await cnbp(
+    ["builder", "create", BUILDER, "--config", join(dir, "builder.toml"), "--publish"],
+    {
+      env,
+    },
+  );
+  expect(made.exitCode, made.stderr).toBe(0);
+});
+
+afterAll(async () => {
+  await podman(["rmi", "-f", APP_IMAGE, BUILDER]);
+  const caches = await podman(["volume", "ls", "-q", "--filter", "name=cnbp-cache-app-"]);
+  for (const v of caches.stdout.split("\n").filter(Boolean)) await podman(["volume", "rm", "-f", v]);
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("cnbp build --driver podman", () => {
+  let app: string;
+  let firstId: string;
+
+  it("builds an image into Podman's store whose processes run", async () => {
+    app = await writeApp("app", { "app.txt": "the app's own file\n" });
+    const r = await build(APP_IMAGE, app, ["--env", "MODE=fast"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const lines = r.stdout.split("\n");
+    expect(lines).toContain("runtime: installing");
+    expect(lines).toContain("app: building with MODE=fast");
+    expect(lines.filter((l) => l.startsWith("[cnbp] ")).map((l) => l.replace(/ in [\d.]+ s$/, ""))).toEqual([
+      "[cnbp] analyze done",
+      "[cnbp] detect done",
+      "[cnbp] restore done",
+      "[cnbp] build done",
+      "[cnbp] export done",
+    ]);
+    const last = lines.filter(Boolean).at(-1) ?? "";
+    const built =
+      /^Built (\S+) \((sha256:[0-9a-f]{64})\), in podman's image store, in [\d.]+ s \([\d.]+ s of it cnbp's own\)$/.exec(
+        last,
+      );
+    expect(built?.[1], last).toBe(APP_IMAGE);
+    firstId = built?.[2] as string;
+    expect((await podman(["image", "inspect", "--format", "{{.Id}}", APP_IMAGE])).stdout).toBe(
+      firstId.slice("sha256:".length),
+    );
+    expect(await podman(["run", "--rm", APP_IMAGE])).toMatchObject({
+      exitCode: 0,
+      stdout: "runtime says hello from web",
+    });
+    expect(await podman(["run", "--rm", "--entrypoint", "/cnb/process/worker", APP_IMAGE])).toMatchObject({
+      exitCode: 0,
+      stdout: "the app's own file",
+    });
+    expect(await leftovers(APP_IMAGE)).toEqual({ containers: [], volumes: [] });
+  });
+
+  it("rebuilds from the cache, reusing every layer, into the same image", async () => {
+    const r = await build(APP_IMAGE, app, ["--env", "MODE=fast", "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain("runtime: kept from the cache");
+    expect(r.stderr).toContain("Reusing layer 'ex/runtime:rt'");
+    expect(r.stderr).toContain("Reusing 1/1 app layer(s)");
+    expect(r.stderr).not.toContain("Adding layer");
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({
+      image: APP_IMAGE,
+      id: firstId,
+      published: false,
+      builder: BUILDER,
+      runImage: inRegistry(STACKS.busybox.run),
+      platformApi: "0.15",
+      driver: "podman",
+    });
+    expect(report.phases.map((p: { phase: string }) => p.phase)).toEqual([
+      "analyze",
+      "detect",
+      "restore",
+      "build",
+      "export",
+    ]);
+  });
+
+  it("re-exports only the app layer after a source change", async () => {
+    await writeFile(join(app, "app.txt"), "changed\n");
+    const r = await build(APP_IMAGE, app, ["--trust-builder"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const lines = r.stdout.split("\n");
+    expect(lines).toContain("Reusing layer 'ex/runtime:rt'");
+    expect(lines).toContain("Adding 1/1 app layer(s)");
+    expect(lines.filter((l) => l.startsWith("Adding layer"))).toEqual([]);
+    expect(await podman(["run", "--rm", "--entrypoint", "/cnb/process/worker", APP_IMAGE])).toMatchObject({
+      stdout: "changed",
+    });
+  });
+
+  it("publishes to the registry with --publish", async () => {
+    const image = `${REGISTRY}/cnbp-test/${RUN_ID}/published:1`;
+    const r = await build(image, app, ["--publish", "--network", "host", "--trust-builder"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.split("\n").filter(Boolean).at(-1)).toMatch(
+      new RegExp(`^Built ${image.replace(/[.:/]/g, "\\$&")}, pushed to its registry, in [\\d.]+ s`),
+    );
+    const pulled = await podman(["run", "--rm", "--tls-verify=false", "--pull", "always", image]);
+    expect(pulled).toMatchObject({ exitCode: 0, stdout: "runtime says hello from web" });
+    await podman(["rmi", "-f", image]);
+  });
+
+  it("stops at a failing buildpack with the phase named, leaving no container or volume", async () => {
+    const failing = await writeApp("failing", { "app.txt": "x", "fail.txt": "" });
+    const image = `localhost/cnbp-test/${RUN_ID}/failing:1`;
+    const r = await build(image, failing);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain("app: fail.txt says to fail");
+    expect(r.stderr.split("\n").slice(-3)).toEqual([
+      "ERROR: builder: buildpack ex/app@1.0.0: bin/build failed with exit code 7",
+      "error: build failed in the builder phase: a buildpack's build failed (exit code 51)",
+      "  hint: the buildpack output above says what went wrong",
+    ]);
+    expect((await podman(["image", "exists", image])).exitCode).toBe(1);
+    expect(await leftovers(image)).toEqual({ containers: [], volumes: [] });
+  });
+
+  it("stops on Ctrl-C, removing the running container and the build's volumes", async () => {
+    const slow = await writeApp("slow", { "app.txt": "x", "slow.txt": "" });
+    const image = `localhost/cnbp-test/${RUN_ID}/slow:1`;
+    const child = execa(
+      process.execPath,
+      [CLI, "build", image, "--path", slow, "--builder", BUILDER, "--driver", "podman"],
+      // cnbp gets all the time it needs to clean up: no SIGKILL after execa's default 5 s
+      { env, reject: false, forceKillAfterDelay: false },
+    );
+    await new Promise<void>((resolve) => {
+      child.stdout?.on("data", (d: Buffer) => {
+        if (d.toString().includes("app: sleeping")) resolve();
+      });
+    });
+    const sent = performance.now();
+    child.kill("SIGINT");
+    const r = await child;
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain("error: build cancelled in the builder phase");
+    expect(performance.now() - sent).toBeLessThan(30_000);
+    expect(await leftovers(image)).toEqual({ containers: [], volumes: [] });
+  });
+});
+
+describe("cnbp build: bad input", () => {
+  it("names a missing builder", async () => {
+    const app = await writeApp("bad-builder", { "app.txt": "x" });
+    const r = await cnbp(
+      [
+        "build",
+        "x",
+        "--path",
+        app,
+        "--builder",
+        "localhost/cnbp-test/no-such-builder:1",
+        "--driver",
+        "podman",
+        "--pull-policy",
+        "never",
+      ],
+      { env },
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.split("\n")[0]).toBe(
+      'error: builder localhost/cnbp-test/no-such-builder:1 was not found (driver podman: images.pull: no image "localhost/cnbp-test/no-such-builder:1")',
+    );
+    expect(r.stderr).toContain("  hint: --pull-policy never only looks in the driver's image store");
+  });
+
+  it("names an app directory that does not exist", async () => {
+    const r = await cnbp(["build", "x", "--path", join(dir, "nowhere"), "--builder", BUILDER], { env });
+    expect(r).toMatchObject({
+      exitCode: 1,
+      stderr: `error: app directory ${join(dir, "nowhere")} does not exist or is not a directory\n  hint: give the app's source directory with --path (default: the current directory)`,
+    });
+  });
+
+  it("names the project.toml field that does not validate", async () => {
+    const app = await writeApp("bad-project", {
+      "app.txt": "x",
+      "project.toml": '[_]\nschema-version = "0.2"\n[io.buildpacks]\ninclude = ["a"]\nexclude = ["b"]\n',
+    });
+    const r = await build("x", app);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(join(app, "project.toml"));
+    expect(r.stderr).toContain("has both include and exclude: give one");
+  });
+
+  it("says when no builder is given and how to give one", async () => {
+    const app = await writeApp("no-builder", { "app.txt": "x" });
+    const r = await cnbp(["build", "x", "--path", app, "--driver", "podman"], { env });
+    expect(r).toMatchObject({
+      exitCode: 2,
+      stderr:
+        "error: build: no builder given\n  hint: give one with --builder, in project.toml ([io.buildpacks] builder), or set a default: `cnbp config set default-builder <image>`",
+    });
+  });
+});
