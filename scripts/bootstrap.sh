@@ -11,6 +11,9 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$pnpm_version" ]; then
   npm install --global --silent "pnpm@$pnpm_version"
 fi
 pnpm install --frozen-lockfile --reporter=silent
+# the npm registry (verdaccio) the driver install tests publish to: its own lockfile, outside the workspace
+[ -e scripts/npm-registry/node_modules/verdaccio/package.json ] ||
+  npm ci --prefix scripts/npm-registry --ignore-scripts --no-audit --no-fund --silent
 pnpm run --silent build
 bash scripts/engines/start.sh
 bash scripts/stacks/build.sh

@@ -58,3 +58,4 @@ export async function engine(name: EngineName, args: readonly string[]) {
 
 /** A name unique to this test run, for images and containers the tests make and remove. */
 export const RUN_ID = `t${process.pid.toString(36)}${Date.now().toString(36)}`;
+export * from "./npm-registry.js";

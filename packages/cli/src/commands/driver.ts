@@ -1,4 +1,7 @@
-/** `cnbp driver list` and `cnbp driver info <name>`: the drivers discovery finds, without running any. */
+/**
+ * `cnbp driver list` and `cnbp driver info <name>`: the drivers discovery finds, without running any;
+ * `cnbp driver install <spec>` and `cnbp driver remove <name>`: driver packages in the user's plugin folder.
+ */
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,9 +11,13 @@ import {
   DriverDiscovery,
   type FoundDriver,
   findDriver,
+  type InstalledPackage,
   importDriver,
   optionsJsonSchema,
+  PluginInstaller,
   type PluginSource,
+  type RemovedPackage,
+  UsageError,
 } from "@cnbp/core";
 import { Command } from "commander";
 import { EXIT, type Io, type Outcome } from "../io.js";
@@ -44,6 +51,7 @@ export function driverCommands(
   io: Io,
   outcome: Outcome,
   discovery: () => DriverDiscovery = () => new DriverDiscovery(builtinDriverDirs()),
+  installer: () => PluginInstaller = () => new PluginInstaller({ builtinPackageDirs: builtinDriverDirs() }),
 ): Command[] {
   const list = new Command("list")
     .description("List the drivers cnbp finds: built-in, in the plugin folder and on CNBP_PLUGIN_PATH")
@@ -69,7 +77,55 @@ export function driverCommands(
       if (opts.json) return void io.stdout.write(`${JSON.stringify(details, null, 2)}\n`);
       io.stdout.write(infoText(details));
     });
-  return [list, info];
+  const install = new Command("install")
+    .description("Install a driver package into the plugin folder, from npm, a directory or a .tgz file")
+    .argument("<spec>", "an npm package (name, name@version), a directory or a .tgz file made by `npm pack`")
+    .option("--registry <url>", "the npm registry to install from (npm's own setting when absent)")
+    .option("--json", "print the result as JSON on stdout")
+    .addHelpText(
+      "after",
+      "\nDrivers are code that runs as you: cnbp uses only what you install with this command (or name in" +
+        "\nCNBP_PLUGIN_PATH), never a node_modules of the current directory. npm runs with --ignore-scripts, so" +
+        "\nno install script of the package or its dependencies runs. The package's package.json must declare" +
+        "\nits drivers in a `cnbp` manifest; a package whose manifest is missing or invalid is refused and the" +
+        "\nplugin folder is left as it was.\n",
+    )
+    .action(async (spec: string, opts: { registry?: string; json?: boolean }) => {
+      if (opts.registry !== undefined) checkRegistry(opts.registry);
+      const installed = await installer().install(spec, opts.registry ? { registry: opts.registry } : {});
+      if (opts.json) return void io.stdout.write(`${JSON.stringify(installed, null, 2)}\n`);
+      io.stdout.write(installedText(installed));
+    });
+  const remove = new Command("remove")
+    .description("Remove an installed driver package from the plugin folder")
+    .argument("<name>", "a driver's name, as `cnbp driver list` shows it, or its package's name")
+    .option("--json", "print the result as JSON on stdout")
+    .action(async (name: string, opts: { json?: boolean }) => {
+      const removed = await installer().remove(name);
+      if (opts.json) return void io.stdout.write(`${JSON.stringify(removed, null, 2)}\n`);
+      io.stdout.write(removedText(removed));
+    });
+  return [list, info, install, remove];
+}
+
+function checkRegistry(registry: string): void {
+  const url = URL.canParse(registry) ? new URL(registry) : undefined;
+  if (url?.protocol !== "http:" && url?.protocol !== "https:")
+    throw new UsageError(`--registry ${JSON.stringify(registry)} is not an http or https URL`, {
+      hints: ["for example --registry http://127.0.0.1:4873"],
+    });
+}
+
+const providing = (drivers: readonly string[]) => `providing driver(s): ${drivers.join(", ")}`;
+
+function installedText(p: InstalledPackage): string {
+  const hash = p.integrity ?? "no integrity hash: installed from a directory";
+  const from = p.resolved ? `  from ${p.resolved}\n` : "";
+  return `installed ${p.package}@${p.version} (${hash}) ${providing(p.drivers)}\n${from}`;
+}
+
+function removedText(p: RemovedPackage): string {
+  return `removed ${p.package}@${p.version} ${providing(p.drivers)}\n`;
 }
 
 type Details = FoundDriver & { readonly options: unknown };
