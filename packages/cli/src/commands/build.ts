@@ -124,8 +124,9 @@ export function buildCommand(io: Io, env: NodeJS.ProcessEnv = process.env): Comm
       const runImage = opts.runImage;
       const controller = new AbortController();
       const cancel = () => controller.abort();
-      process.once("SIGINT", cancel);
-      process.once("SIGTERM", cancel);
+      // `on`, not `once`: execa's exit handler re-raises a signal that no other listener is left to handle
+      process.on("SIGINT", cancel);
+      process.on("SIGTERM", cancel);
       const lifecycleOut = opts.json ? io.stderr : io.stdout;
       const report = await build(
         driver,
