@@ -57,7 +57,7 @@ export function createProgram(io: Io, outcome: Outcome): Command {
   program.addCommand(buildpack);
   program.addCommand(extension);
   program.addCommand(
-    group("driver", "List the container engine drivers and show one", driverCommands(io, outcome)),
+    group("driver", "List, show, install and remove container engine drivers", driverCommands(io, outcome)),
   );
   program.addCommand(configCommand(io));
   return program;

@@ -23,14 +23,14 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
-function reportError(err: unknown, io: Io, json: boolean): number {
+export function reportError(err: unknown, io: Io, json: boolean): number {
   const code = err instanceof UsageError ? EXIT.usage : EXIT.failure;
-  if (err instanceof CnbpError) {
+  if (err instanceof CnbpError || isCnbpShaped(err)) {
     if (json)
       io.stdout.write(
-        `${JSON.stringify({ error: { code: err.code, message: err.message, hints: err.hints } })}\n`,
+        `${JSON.stringify({ error: { code: err.code, message: err.message, hints: err.hints ?? [] } })}\n`,
       );
-    else io.stderr.write(`error: ${err.message}\n${err.hints.map((h) => `  hint: ${h}\n`).join("")}`);
+    else io.stderr.write(`error: ${err.message}\n${(err.hints ?? []).map((h) => `  hint: ${h}\n`).join("")}`);
     return code;
   }
   // a bug in cnbp: still no stack trace unless asked for
@@ -42,4 +42,20 @@ function reportError(err: unknown, io: Io, json: boolean): number {
     );
   if (process.env.CNBP_DEBUG) io.stderr.write(`${(err as Error)?.stack ?? ""}\n`);
   return EXIT.failure;
+}
+
+/**
+ * An error that is a CnbpError in all but class: a third-party driver built against its own copy of
+ * @cnbp/core throws these, and they are as much the user's to act on as ours.
+ */
+function isCnbpShaped(err: unknown): err is CnbpError {
+  const e = err as { code?: unknown; message?: unknown; hints?: unknown } | null;
+  return (
+    typeof e === "object" &&
+    e !== null &&
+    typeof e.code === "string" &&
+    e.code.startsWith("CNBP_") &&
+    typeof e.message === "string" &&
+    Array.isArray(e.hints ?? [])
+  );
 }
