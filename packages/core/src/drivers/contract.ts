@@ -92,6 +92,11 @@ export interface RuntimeDriver extends Driver {
    * volume starts empty.
    */
   workspace(spec: WorkspaceSpec): Promise<Workspace>;
+  /**
+   * The engine's volumes that cnbp made, found by label: how `cnbp cache list|prune` finds cache volumes that
+   * outlived their builds. Added in contract version 1 before any release, so every runtime driver has it.
+   */
+  readonly volumes: VolumeStore;
 }
 
 /** Applies Dockerfiles: Docker (BuildKit), Buildah, Podman, kaniko. */
@@ -211,6 +216,51 @@ export interface ImageStore {
   remove(ref: string, opts?: { readonly force?: boolean }): Promise<void>;
 }
 
+// ---- volumes ----
+
+/** Which volumes `VolumeStore.list` returns: those carrying every one of `labels` with exactly its value. */
+export interface VolumeFilter {
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** A volume as the engine holds it: a named volume (Docker, Podman) or a PersistentVolumeClaim (Kubernetes). */
+export interface VolumeInfo {
+  /** The engine's name for it, which `remove` takes: a persistent volume's `persistentName` as given when the engine accepts that name. */
+  readonly name: string;
+  /** All its labels: the workspace's, the driver's own (`io.cnbp.build`) and its `VolumeSpec.labels`. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** When the engine created it, ISO 8601, when the engine says. */
+  readonly createdAt?: string;
+  /**
+   * Bytes its files take, when the engine reports that in the same answer or one more call for all volumes
+   * (Docker's disk usage); absent when only walking the files would tell (Podman 4's CLI, a PVC's requested
+   * size is not its use).
+   */
+  readonly sizeBytes?: number;
+  /**
+   * Whether a container or Pod the engine holds, running or stopped, refers to it (an open workspace's, a
+   * running step's), so that `remove` would throw CNBP_VOLUME_IN_USE; absent when the engine cannot say cheaply.
+   */
+  readonly inUse?: boolean;
+}
+
+/** The volumes a runtime driver's engine keeps. */
+export interface VolumeStore {
+  /**
+   * Resolves to every volume carrying all of `filter.labels`, in any order (a driver whose engine ORs label
+   * filters, as Podman's does, or restricts label values, as Kubernetes does (keep them as annotations
+   * there), filters the rest itself). Throws CNBP_DRIVER_UNAVAILABLE when the engine cannot be reached.
+   */
+  list(filter: VolumeFilter): Promise<VolumeInfo[]>;
+  /**
+   * Removes the volume `name` and its content. Removing an absent volume succeeds, so cleanup can always call
+   * it. Throws DriverError CNBP_VOLUME_IN_USE, removing nothing, when a container or Pod refers to it (never
+   * removes those: a build may be running on it; a PVC is not deleted while a Pod uses it),
+   * CNBP_DRIVER_FAILED when the engine fails otherwise.
+   */
+  remove(name: string): Promise<void>;
+}
+
 // ---- workspaces and steps ----
 
 export interface VolumeSpec {
@@ -223,6 +273,11 @@ export interface VolumeSpec {
   readonly persistentName?: string;
   /** Owner of the volume's root directory, `uid:gid`, so non-root steps can write to it. */
   readonly owner?: string;
+  /**
+   * Labels this volume gets besides the workspace's (e.g. `io.cnbp.cache` on a build's cache), set when the
+   * volume is created: a reused persistent volume keeps the labels it was created with.
+   */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export interface WorkspaceSpec {

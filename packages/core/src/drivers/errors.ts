@@ -12,6 +12,7 @@ export type DriverErrorCode =
   | "CNBP_UNKNOWN_VOLUME"
   | "CNBP_UNSAFE_PATH"
   | "CNBP_NOT_FOUND"
+  | "CNBP_VOLUME_IN_USE"
   | "CNBP_WORKSPACE_DISPOSED"
   | "CNBP_CANCELLED";
 

@@ -30,6 +30,7 @@ const typed: RuntimeDriver & BuildDriver = {
     remove: async () => {},
   },
   workspace: fail,
+  volumes: { list: async () => [], remove: async () => {} },
   build: fail,
   [Symbol.asyncDispose]: async () => {},
 };

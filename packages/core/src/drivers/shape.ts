@@ -3,6 +3,7 @@ import { DRIVER_API_VERSION, type DriverKind } from "./contract.js";
 
 const RUNTIME_METHODS = ["info", "workspace"] as const;
 const IMAGE_METHODS = ["inspect", "pull", "importOciLayout", "exportOciLayout", "tag", "remove"] as const;
+const VOLUME_METHODS = ["list", "remove"] as const;
 const CAPABILITIES = [
   "rootless",
   "ociLayoutImport",
@@ -50,6 +51,8 @@ export function driverShapeProblems(value: unknown, name: string, kinds: readonl
     for (const m of RUNTIME_METHODS) fn(value, m, m);
     if (!isObject(value.images)) problems.push("images is missing");
     else for (const m of IMAGE_METHODS) fn(value.images, m, `images.${m}`);
+    if (!isObject(value.volumes)) problems.push("volumes is missing");
+    else for (const m of VOLUME_METHODS) fn(value.volumes, m, `volumes.${m}`);
   }
   if (kinds.includes("build")) fn(value, "build", "build");
   return problems;

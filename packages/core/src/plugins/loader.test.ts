@@ -54,7 +54,7 @@ describe("importDriver and loadDriver", () => {
       message:
         `driver plain (package cnbp-driver-plain): ${d.module}: the default export is not a cnbp driver: ` +
         "apiVersion is missing; name is missing; capabilities is missing; [Symbol.asyncDispose] is not a function; " +
-        "info is not a function; workspace is not a function; images is missing",
+        "info is not a function; workspace is not a function; images is missing; volumes is missing",
     });
   });
 
