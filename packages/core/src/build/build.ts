@@ -9,6 +9,7 @@ import { realpath } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Readable } from "node:stream";
 import { pack } from "tar-stream";
+import { cacheVolumeLabels } from "../cache/labels.js";
 import type {
   BindMount,
   NetworkMode,
@@ -115,7 +116,11 @@ export async function build(
       { name: VOLUMES.layers },
       { name: VOLUMES.app },
       { name: VOLUMES.platform },
-      { name: VOLUMES.cache, persistentName: cacheVolume },
+      {
+        name: VOLUMES.cache,
+        persistentName: cacheVolume,
+        labels: await cacheVolumeLabels(req.image, req.appDir),
+      },
     ],
     labels: { "io.cnbp.image": canonical(req.image) },
   });
