@@ -11,4 +11,5 @@ export * from "./inspect/index.js";
 export * from "./logging.js";
 export * from "./plugins/index.js";
 export * from "./plugins/select.js";
+export * from "./rebase/index.js";
 export * from "./spec/index.js";

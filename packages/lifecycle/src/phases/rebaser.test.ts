@@ -23,11 +23,11 @@ import {
   RegistryClient,
   reportToml,
   sha256Digest,
+  type WrittenImage,
   writeLayer,
 } from "@cnbp/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLog } from "../log.js";
-import type { WrittenImage } from "../rebase/write.js";
 import { rebaser } from "./rebaser.js";
 
 const run = promisify(execFile);

@@ -15,28 +15,34 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { ImageBackend, SourceImage } from "@cnbp/core";
 import {
+  checkRebase,
   DockerKeychain,
   type Fetch,
+  REBASE_LABELS as LABEL,
+  type LayerTransfer,
   LayoutBackend,
   type LifecycleMetadata,
   layoutPath,
   lifecycleMetadataLabel,
   parseReference,
+  pushRebased,
+  type RebasedImage,
+  RebaseRefused,
   RegistryBackend,
   RegistryClient,
+  rebaseImage,
   reportToml,
   selectRunImage,
   serializeSpec,
   validateSpec,
+  type WrittenImage,
+  writeRebasedLayout,
 } from "@cnbp/core";
 import type { FlagSpec } from "../cli/flags.js";
 import { ExitCode, LifecycleError } from "../exit-codes.js";
 import type { Log } from "../log.js";
 import type { Env, Inputs } from "../platform/inputs.js";
 import { dropPrivileges } from "../platform/privileges.js";
-import { type RebasedImage, rebaseImage } from "../rebase/image.js";
-import { checkRebase, LABEL, RebaseRefused } from "../rebase/rules.js";
-import { type LayerTransfer, pushRebased, type WrittenImage, writeRebasedLayout } from "../rebase/write.js";
 import { startPhase } from "./start.js";
 
 export const REBASER_FLAGS: readonly FlagSpec[] = [
@@ -167,7 +173,7 @@ async function saveAs(
   log: Log,
 ): Promise<WrittenImage> {
   try {
-    if (client) return { ...(await pushRebased(client, name, rebased, sources, log)), name };
+    if (client) return { ...(await pushRebased(client, name, rebased, sources, (m) => log.info(m))), name };
     const root = inputs.layoutDir as string;
     const result = await writeRebasedLayout(
       layoutPath(root, name),

@@ -1,4 +1,6 @@
 /** The rebased manifest and config, computed from plain manifests and configs. */
+
+import { describe, expect, it } from "vitest";
 import {
   type Descriptor,
   type ImageConfig,
@@ -6,8 +8,7 @@ import {
   type Manifest,
   MediaType,
   sha256Digest,
-} from "@cnbp/core";
-import { describe, expect, it } from "vitest";
+} from "../image/oci.js";
 import { type ImageParts, REBASE_CREATED, rebasedLabel, rebaseImage } from "./image.js";
 import { RebaseRefused } from "./rules.js";
 

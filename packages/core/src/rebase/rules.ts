@@ -9,14 +9,10 @@
  * must be one the label names, compared as the Go lifecycle does: by normalised repository, tag and
  * digest ignored.
  */
-import {
-  apiAtLeast,
-  type ImageConfig,
-  isApiVersion,
-  type LifecycleMetadata,
-  parseReference,
-  referenceName,
-} from "@cnbp/core";
+import type { ImageConfig } from "../image/oci.js";
+import { parseReference, referenceName } from "../image/reference.js";
+import { apiAtLeast, isApiVersion } from "../spec/api-version.js";
+import type { LifecycleMetadata } from "../spec/kinds/label-lifecycle-metadata.js";
 
 export const LABEL = {
   metadata: "io.buildpacks.lifecycle.metadata",
@@ -35,8 +31,6 @@ export class RebaseRefused extends Error {
     this.name = "RebaseRefused";
   }
 }
-
-const OVERRIDE = "please provide -force to override";
 
 /** Target data as the Go lifecycle spells it in messages (files.TargetMetadata as JSON). */
 export interface TargetMetadata {
@@ -171,6 +165,8 @@ export interface RebaseCheck {
   readonly newBaseName: string;
   readonly metadata: LifecycleMetadata | undefined;
   readonly force: boolean;
+  /** How refusals name the override: the lifecycle's `-force` (default), or a platform's own flag. */
+  readonly forceFlag?: string;
 }
 
 export interface RebaseDecision {
@@ -187,6 +183,7 @@ export interface RebaseDecision {
 /** Applies every rule in the Go lifecycle's order; throws RebaseRefused for the first one broken. */
 export function checkRebase(input: RebaseCheck): RebaseDecision {
   const { app, newBase, force } = input;
+  const override = `please provide ${input.forceFlag ?? "-force"} to override`;
   const warnings: string[] = [];
   const appApi = envOf(app, "CNB_PLATFORM_API");
   if (appApi !== "" && !isApiVersion(appApi)) {
@@ -199,14 +196,14 @@ export function checkRebase(input: RebaseCheck): RebaseDecision {
   } else {
     if (labelsOfConfig(app)[LABEL.rebasable] === "false") {
       const problem = "app image is not marked as rebasable";
-      if (!force) throw new RebaseRefused(`${problem}; ${OVERRIDE}`);
+      if (!force) throw new RebaseRefused(`${problem}; ${override}`);
       warnings.push(problem);
     }
     const appTarget = targetOf(app);
     const newTarget = targetOf(newBase);
     if (!targetSatisfiedForRebase(newTarget, appTarget)) {
       const problem = `unable to satisfy target os/arch constraints; new run image: ${JSON.stringify(newTarget)}, old run image: ${JSON.stringify(appTarget)}`;
-      if (!force) throw new RebaseRefused(`${problem}; ${OVERRIDE}`);
+      if (!force) throw new RebaseRefused(`${problem}; ${override}`);
       warnings.push(problem);
       targetForced = true;
     }
@@ -214,7 +211,7 @@ export function checkRebase(input: RebaseCheck): RebaseDecision {
   let renameRunImage = false;
   if (!runImageNamed(input.metadata, input.newBaseName)) {
     const problem = `new base image '${input.newBaseName}' not found in existing run image metadata: ${describeRunImageMetadata(input.metadata)}`;
-    if (!force) throw new RebaseRefused(`${problem}; ${OVERRIDE}`);
+    if (!force) throw new RebaseRefused(`${problem}; ${override}`);
     warnings.push(problem);
     renameRunImage = true;
   }

@@ -14,7 +14,7 @@ import {
   type Manifest,
   MediaType,
   sha256Digest,
-} from "@cnbp/core";
+} from "../image/oci.js";
 import { RebaseRefused } from "./rules.js";
 
 /** What the Go lifecycle writes for `created` on rebase (imgutil's normalised time). */

@@ -5,15 +5,11 @@
  * refuses mounts), and that is counted. In layout mode the new base's layer blobs are copied from the run
  * image's layout (the app's are there already when the image is written over itself).
  */
-import {
-  type Descriptor,
-  MediaType,
-  OciLayout,
-  parseReference,
-  type RegistryClient,
-  refNameOf,
-} from "@cnbp/core";
-import type { Log } from "../log.js";
+import { OciLayout } from "../image/layout/layout.js";
+import { refNameOf } from "../image/layout/reader.js";
+import { type Descriptor, MediaType } from "../image/oci.js";
+import { parseReference } from "../image/reference.js";
+import type { RegistryClient } from "../image/registry/client.js";
 import type { RebasedImage } from "./image.js";
 
 /** What happened to the layers of one written image. */
@@ -48,7 +44,8 @@ export async function pushRebased(
   name: string,
   image: RebasedImage,
   sources: LayerSources,
-  log: Log,
+  /** Told of each layer that had to be copied (the caller logs it). */
+  note: (message: string) => void = () => {},
 ): Promise<WrittenImage> {
   const ref = parseReference(name);
   const layers = emptyTransfer();
@@ -63,7 +60,7 @@ export async function pushRebased(
       else if (pushed.how === "mounted") layers.mounted++;
       else {
         layers.copied++;
-        log.info(
+        note(
           `Layer ${layer.digest} (${layer.size} bytes) was copied from ${from}: ${ref.registry} could not mount it`,
         );
       }

@@ -1,6 +1,8 @@
 /** The rebase rules of platform.md section 9, one by one, on plain image configs. */
-import type { ImageConfig, LifecycleMetadata } from "@cnbp/core";
+
 import { describe, expect, it } from "vitest";
+import type { ImageConfig } from "../image/oci.js";
+import type { LifecycleMetadata } from "../spec/kinds/label-lifecycle-metadata.js";
 import { checkRebase, type RebaseCheck, RebaseRefused, targetOf, targetSatisfiedForRebase } from "./rules.js";
 
 const RUN = "registry.example/cnbp/run:jammy";
@@ -97,6 +99,9 @@ describe("checkRebase", () => {
     const app = config({ labels: { ...distro("ubuntu", "22.04"), "io.buildpacks.rebasable": "false" } });
     expect(refusal({ app })).toBe("app image is not marked as rebasable; please provide -force to override");
     expect(check({ app, force: true }).warnings).toEqual(["app image is not marked as rebasable"]);
+    expect(refusal({ app, forceFlag: "--force" })).toBe(
+      "app image is not marked as rebasable; please provide --force to override",
+    );
     // only the literal "false" refuses
     const unset = config({ labels: distro("ubuntu", "22.04") });
     expect(check({ app: unset }).warnings).toEqual([]);
