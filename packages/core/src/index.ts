@@ -2,11 +2,13 @@
 export { z } from "zod";
 export * from "./authoring/index.js";
 export * from "./build/index.js";
+export * from "./cache/index.js";
 export * from "./config/index.js";
 export * from "./di.js";
 export * from "./drivers/index.js";
 export * from "./errors.js";
 export * from "./image/index.js";
+export * from "./inspect/app-image-source.js";
 export * from "./inspect/index.js";
 export * from "./logging.js";
 export * from "./plugins/index.js";
