@@ -7,7 +7,9 @@ import { builderInspectCommand } from "./commands/builder-inspect.js";
 import { buildpackInspectCommand } from "./commands/buildpack-inspect.js";
 import { configCommand } from "./commands/config.js";
 import { driverCommands } from "./commands/driver.js";
+import { inspectImageCommand } from "./commands/inspect-image.js";
 import { packageCommand } from "./commands/package.js";
+import { rebaseCommand } from "./commands/rebase.js";
 import { validateCommand } from "./commands/validate.js";
 import { compose } from "./compose.js";
 import type { Io, Outcome } from "./io.js";
@@ -44,6 +46,8 @@ export function createProgram(io: Io, outcome: Outcome): Command {
     return g;
   };
   program.addCommand(ours(buildCommand(io)));
+  program.addCommand(ours(rebaseCommand(io)));
+  program.addCommand(ours(inspectImageCommand(io)));
   const builder = group("builder", "Create and inspect builder images", [
     builderCreateCommand(io),
     builderInspectCommand(io, container),
