@@ -16,18 +16,21 @@ import { DRIVER_NAME, resolveEndpoint } from "./connection.js";
 import { connect, type Engine, engineError, unavailable } from "./engine.js";
 import { DockerImages } from "./images.js";
 import type { DockerDriverOptions } from "./options.js";
+import { DockerVolumes } from "./volumes.js";
 import { createWorkspace } from "./workspace.js";
 
 export class DockerDriver implements RuntimeDriver, BuildDriver {
   readonly apiVersion = DRIVER_API_VERSION;
   readonly name = DRIVER_NAME;
   readonly images: DockerImages;
+  readonly volumes: DockerVolumes;
   /** What the daemon said in the last `info()`: a rootless daemon lists "name=rootless" in its security options. */
   private rootless = false;
   private engineOnce: Engine | undefined;
 
   constructor(private readonly options: DockerDriverOptions = {}) {
     this.images = new DockerImages(() => this.engine());
+    this.volumes = new DockerVolumes(() => this.engine());
   }
 
   get capabilities(): DriverCapabilities {

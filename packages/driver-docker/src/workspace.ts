@@ -33,7 +33,7 @@ export async function createWorkspace(engine: Engine, spec: WorkspaceSpec): Prom
     for (const v of spec.volumes) {
       const dockerName = v.persistentName ? safe(v.persistentName) : uniqueName("cnbp", spec.buildId, v.name);
       const reuse = v.persistentName !== undefined && (await volumeExists(docker, dockerName));
-      if (!reuse) await docker.createVolume({ Name: dockerName, Labels: labels });
+      if (!reuse) await docker.createVolume({ Name: dockerName, Labels: { ...labels, ...v.labels } });
       volumes.push({
         name: v.name,
         dockerName,

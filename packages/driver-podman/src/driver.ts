@@ -14,6 +14,7 @@ import {
 import { buildImage } from "./build.js";
 import { PodmanImages } from "./images.js";
 import { DRIVER_NAME, failed, type PodmanCli, podman } from "./podman.js";
+import { PodmanVolumes } from "./volumes.js";
 import { createWorkspace } from "./workspace.js";
 
 export interface PodmanDriverOptions {
@@ -34,11 +35,13 @@ export class PodmanDriver implements RuntimeDriver, BuildDriver {
   readonly name = DRIVER_NAME;
   readonly capabilities: DriverCapabilities;
   readonly images: PodmanImages;
+  readonly volumes: PodmanVolumes;
   private readonly cli: PodmanCli;
 
   constructor(options: PodmanDriverOptions = {}, uid: number | undefined = process.getuid?.()) {
     this.cli = { bin: options.bin ?? "podman" };
     this.images = new PodmanImages(this.cli, options.skopeo);
+    this.volumes = new PodmanVolumes(this.cli);
     this.capabilities = {
       rootless: uid !== undefined && uid !== 0,
       sharesImageStoreWith: ["buildah"],

@@ -30,7 +30,9 @@ export async function createWorkspace(cli: PodmanCli, spec: WorkspaceSpec): Prom
       const podmanName = v.persistentName ? safe(v.persistentName) : uniqueName("cnbp", spec.buildId, v.name);
       const exists = v.persistentName && (await podman(cli, "workspace", ["volume", "exists", podmanName]));
       const reuse = exists !== undefined && exists !== "" && exists.exitCode === 0;
-      if (!reuse) await podmanOk(cli, "workspace", ["volume", "create", ...labelArgs(labels), podmanName]);
+      const volumeLabels = { ...labels, ...v.labels };
+      if (!reuse)
+        await podmanOk(cli, "workspace", ["volume", "create", ...labelArgs(volumeLabels), podmanName]);
       volumes.push({ name: v.name, podmanName, persistent: !!v.persistentName, created: !reuse });
     }
     await ensureHelperImage(cli);

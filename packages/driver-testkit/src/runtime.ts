@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ImageStoreOptions, imageStoreTests } from "./images.js";
 import { runTests } from "./run-tests.js";
 import { CONTRACT_LABEL, DEFAULT_TEST_IMAGE, type LeakLister, ScratchDirs } from "./support.js";
+import { volumeStoreTests } from "./volume-store-tests.js";
 import { volumeTests } from "./volume-tests.js";
 
 export interface RuntimeContractOptions extends ImageStoreOptions {
@@ -27,7 +28,7 @@ type Factory = () => Promise<RuntimeDriver> | RuntimeDriver;
 
 /**
  * Declares, in the calling vitest file, every test a RuntimeDriver must pass: `info`, `workspace.run`,
- * put/get, volumes, dispose, and the image store (imageStoreContract). `factory` makes the driver under test
+ * put/get, volumes, dispose, `volumes.list/remove`, and the image store (imageStoreContract). `factory` makes the driver under test
  * (once, before the tests); the driver is disposed after them, and every workspace and image the suite
  * creates is removed even when a test fails.
  */
@@ -50,6 +51,7 @@ export function runtimeDriverContract(
     });
     runTests(s);
     volumeTests(s);
+    volumeStoreTests(s);
     imageStoreTests(s, options);
   });
 }
