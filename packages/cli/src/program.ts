@@ -5,6 +5,7 @@ import { buildCommand } from "./commands/build.js";
 import { builderCreateCommand } from "./commands/builder-create.js";
 import { builderInspectCommand } from "./commands/builder-inspect.js";
 import { buildpackInspectCommand } from "./commands/buildpack-inspect.js";
+import { cacheCommands } from "./commands/cache.js";
 import { configCommand } from "./commands/config.js";
 import { driverCommands } from "./commands/driver.js";
 import { inspectImageCommand } from "./commands/inspect-image.js";
@@ -62,6 +63,9 @@ export function createProgram(io: Io, outcome: Outcome): Command {
   program.addCommand(extension);
   program.addCommand(
     group("driver", "List, show, install and remove container engine drivers", driverCommands(io, outcome)),
+  );
+  program.addCommand(
+    group("cache", "List and prune build caches (volumes and layout repositories)", cacheCommands(io)),
   );
   program.addCommand(configCommand(io));
   return program;
