@@ -3,7 +3,6 @@ export { z } from "zod";
 export * from "./authoring/index.js";
 export * from "./build/index.js";
 export * from "./cache/index.js";
-export * from "./cache/index.js";
 export * from "./config/index.js";
 export * from "./di.js";
 export * from "./drivers/index.js";
