@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, cnbp, inRegistry, REGISTRY, RUN_ID, STACKS } from "#test-utils";
+import { CLI, cnbp, ENGINES, type EngineName, inRegistry, REGISTRY, RUN_ID, STACKS } from "#test-utils";
 
 const BUILDER = `${REGISTRY}/cnbp-test/${RUN_ID}/build-builder:1`;
-const APP_IMAGE = `localhost/cnbp-test/${RUN_ID}/app:1`;
+const appImage = (engine: EngineName, name = "app") => `localhost/cnbp-test/${RUN_ID}/${engine}-${name}:1`;
 
 /** A runtime buildpack (cached build+launch layer) and the app's (launch layer, processes, env, failure). */
 const FILES: Record<string, string> = {
@@ -81,16 +81,23 @@ async function writeApp(name: string, files: Record<string, string>) {
   return app;
 }
 
-const build = (image: string, app: string, extra: readonly string[] = []) =>
-  cnbp(["build", image, "--path", app, "--builder", BUILDER, "--driver", "podman", ...extra], { env });
+const build = (engine: EngineName, image: string, app: string, extra: readonly string[] = []) =>
+  cnbp(["build", image, "--path", app, "--builder", BUILDER, "--driver", engine, ...extra], { env });
 
-const podman = (args: readonly string[]) => execa("podman", args, { reject: false });
+const cli = (engine: EngineName, args: readonly string[]) => execa(engine, args, { reject: false });
+
+/** The image's id as the engine reports it (`sha256:<hex>`), or undefined when it has no such image. */
+async function imageId(engine: EngineName, image: string) {
+  const r = await cli(engine, ["image", "inspect", "--format", "{{.Id}}", image]);
+  if (r.exitCode !== 0) return undefined;
+  return r.stdout.startsWith("sha256:") ? r.stdout : `sha256:${r.stdout}`;
+}
 
 /** Containers and volumes a build of `image` left behind (the cache volume is meant to stay). */
-async function leftovers(image: string) {
-  const label = `io.cnbp.image=${image.includes("/") ? image : `docker.io/library/${image}`}`;
-  const containers = await podman(["ps", "-a", "-q", "--filter", `label=${label}`]);
-  const volumes = await podman(["volume", "ls", "-q", "--filter", `label=${label}`]);
+async function leftovers(engine: EngineName, image: string) {
+  const label = `io.cnbp.image=${image}`;
+  const containers = await cli(engine, ["ps", "-a", "-q", "--filter", `label=${label}`]);
+  const volumes = await cli(engine, ["volume", "ls", "-q", "--filter", `label=${label}`]);
   return {
     containers: containers.stdout.split("\n").filter(Boolean),
     volumes: volumes.stdout
@@ -123,19 +130,29 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await podman(["rmi", "-f", APP_IMAGE, BUILDER]);
-  const caches = await podman(["volume", "ls", "-q", "--filter", "name=cnbp-cache-app-"]);
-  for (const v of caches.stdout.split("\n").filter(Boolean)) await podman(["volume", "rm", "-f", v]);
+  for (const engine of ENGINES) {
+    const images = ["app", "failing", "slow"].map((n) => appImage(engine, n));
+    await cli(engine, ["rmi", "-f", ...images, BUILDER]);
+    const caches = await cli(engine, [
+      "volume",
+      "ls",
+      "-q",
+      "--filter",
+      `label=io.cnbp.image=${appImage(engine)}`,
+    ]);
+    for (const v of caches.stdout.split("\n").filter(Boolean)) await cli(engine, ["volume", "rm", "-f", v]);
+  }
   await rm(dir, { recursive: true, force: true });
 });
 
-describe("cnbp build --driver podman", () => {
+describe.each(ENGINES)("cnbp build --driver %s", (engine) => {
+  const APP_IMAGE = appImage(engine);
   let app: string;
   let firstId: string;
 
   it("builds an image into Podman's store whose processes run", async () => {
-    app = await writeApp("app", { "app.txt": "the app's own file\n" });
-    const r = await build(APP_IMAGE, app, ["--env", "MODE=fast"]);
+    app = await writeApp(`${engine}-app`, { "app.txt": "the app's own file\n" });
+    const r = await build(engine, APP_IMAGE, app, ["--env", "MODE=fast"]);
     expect(r.exitCode, r.stderr).toBe(0);
     const lines = r.stdout.split("\n");
     expect(lines).toContain("runtime: installing");
@@ -149,27 +166,27 @@ describe("cnbp build --driver podman", () => {
     ]);
     const last = lines.filter(Boolean).at(-1) ?? "";
     const built =
-      /^Built (\S+) \((sha256:[0-9a-f]{64})\), in podman's image store, in [\d.]+ s \([\d.]+ s of it cnbp's own\)$/.exec(
+      /^Built (\S+) \((sha256:[0-9a-f]{64})\), in (\w+)'s image store, in [\d.]+ s \([\d.]+ s of it cnbp's own\)$/.exec(
         last,
       );
-    expect(built?.[1], last).toBe(APP_IMAGE);
+    expect(built?.slice(1, 4), last).toEqual([APP_IMAGE, expect.any(String), engine]);
     firstId = built?.[2] as string;
-    expect((await podman(["image", "inspect", "--format", "{{.Id}}", APP_IMAGE])).stdout).toBe(
-      firstId.slice("sha256:".length),
-    );
-    expect(await podman(["run", "--rm", APP_IMAGE])).toMatchObject({
+    expect(await imageId(engine, APP_IMAGE)).toBe(firstId);
+    expect(await cli(engine, ["run", "--rm", APP_IMAGE])).toMatchObject({
       exitCode: 0,
       stdout: "runtime says hello from web",
     });
-    expect(await podman(["run", "--rm", "--entrypoint", "/cnb/process/worker", APP_IMAGE])).toMatchObject({
+    expect(
+      await cli(engine, ["run", "--rm", "--entrypoint", "/cnb/process/worker", APP_IMAGE]),
+    ).toMatchObject({
       exitCode: 0,
       stdout: "the app's own file",
     });
-    expect(await leftovers(APP_IMAGE)).toEqual({ containers: [], volumes: [] });
+    expect(await leftovers(engine, APP_IMAGE)).toEqual({ containers: [], volumes: [] });
   });
 
   it("rebuilds from the cache, reusing every layer, into the same image", async () => {
-    const r = await build(APP_IMAGE, app, ["--env", "MODE=fast", "--json"]);
+    const r = await build(engine, APP_IMAGE, app, ["--env", "MODE=fast", "--json"]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toContain("runtime: kept from the cache");
     expect(r.stderr).toContain("Reusing layer 'ex/runtime:rt'");
@@ -183,7 +200,7 @@ describe("cnbp build --driver podman", () => {
       builder: BUILDER,
       runImage: inRegistry(STACKS.busybox.run),
       platformApi: "0.15",
-      driver: "podman",
+      driver: engine,
     });
     expect(report.phases.map((p: { phase: string }) => p.phase)).toEqual([
       "analyze",
@@ -196,33 +213,36 @@ describe("cnbp build --driver podman", () => {
 
   it("re-exports only the app layer after a source change", async () => {
     await writeFile(join(app, "app.txt"), "changed\n");
-    const r = await build(APP_IMAGE, app, ["--trust-builder"]);
+    const r = await build(engine, APP_IMAGE, app, ["--trust-builder"]);
     expect(r.exitCode, r.stderr).toBe(0);
     const lines = r.stdout.split("\n");
     expect(lines).toContain("Reusing layer 'ex/runtime:rt'");
     expect(lines).toContain("Adding 1/1 app layer(s)");
     expect(lines.filter((l) => l.startsWith("Adding layer"))).toEqual([]);
-    expect(await podman(["run", "--rm", "--entrypoint", "/cnb/process/worker", APP_IMAGE])).toMatchObject({
+    expect(
+      await cli(engine, ["run", "--rm", "--entrypoint", "/cnb/process/worker", APP_IMAGE]),
+    ).toMatchObject({
       stdout: "changed",
     });
   });
 
   it("publishes to the registry with --publish", async () => {
-    const image = `${REGISTRY}/cnbp-test/${RUN_ID}/published:1`;
-    const r = await build(image, app, ["--publish", "--network", "host", "--trust-builder"]);
+    const image = `${REGISTRY}/cnbp-test/${RUN_ID}/${engine}-published:1`;
+    const r = await build(engine, image, app, ["--publish", "--network", "host", "--trust-builder"]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout.split("\n").filter(Boolean).at(-1)).toMatch(
       new RegExp(`^Built ${image.replace(/[.:/]/g, "\\$&")}, pushed to its registry, in [\\d.]+ s`),
     );
-    const pulled = await podman(["run", "--rm", "--tls-verify=false", "--pull", "always", image]);
+    const tls = engine === "podman" ? ["--tls-verify=false"] : [];
+    const pulled = await cli(engine, ["run", "--rm", ...tls, "--pull", "always", image]);
     expect(pulled).toMatchObject({ exitCode: 0, stdout: "runtime says hello from web" });
-    await podman(["rmi", "-f", image]);
+    await cli(engine, ["rmi", "-f", image]);
   });
 
   it("stops at a failing buildpack with the phase named, leaving no container or volume", async () => {
-    const failing = await writeApp("failing", { "app.txt": "x", "fail.txt": "" });
-    const image = `localhost/cnbp-test/${RUN_ID}/failing:1`;
-    const r = await build(image, failing);
+    const failing = await writeApp(`${engine}-failing`, { "app.txt": "x", "fail.txt": "" });
+    const image = appImage(engine, "failing");
+    const r = await build(engine, image, failing);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain("app: fail.txt says to fail");
     expect(r.stderr.split("\n").slice(-3)).toEqual([
@@ -230,23 +250,25 @@ describe("cnbp build --driver podman", () => {
       "error: build failed in the builder phase: a buildpack's build failed (exit code 51)",
       "  hint: the buildpack output above says what went wrong",
     ]);
-    expect((await podman(["image", "exists", image])).exitCode).toBe(1);
-    expect(await leftovers(image)).toEqual({ containers: [], volumes: [] });
+    expect(await imageId(engine, image)).toBeUndefined();
+    expect(await leftovers(engine, image)).toEqual({ containers: [], volumes: [] });
   });
 
   it("stops on Ctrl-C, removing the running container and the build's volumes", async () => {
-    const slow = await writeApp("slow", { "app.txt": "x", "slow.txt": "" });
-    const image = `localhost/cnbp-test/${RUN_ID}/slow:1`;
+    const slow = await writeApp(`${engine}-slow`, { "app.txt": "x", "slow.txt": "" });
+    const image = appImage(engine, "slow");
     const child = execa(
       process.execPath,
-      [CLI, "build", image, "--path", slow, "--builder", BUILDER, "--driver", "podman"],
+      [CLI, "build", image, "--path", slow, "--builder", BUILDER, "--driver", engine],
       // cnbp gets all the time it needs to clean up: no SIGKILL after execa's default 5 s
       { env, reject: false, forceKillAfterDelay: false },
     );
+    // the marker, or the build's end when it fails before it (then the assertions below say why)
     await new Promise<void>((resolve) => {
       child.stdout?.on("data", (d: Buffer) => {
         if (d.toString().includes("app: sleeping")) resolve();
       });
+      void child.finally(() => resolve());
     });
     const sent = performance.now();
     child.kill("SIGINT");
@@ -254,7 +276,8 @@ describe("cnbp build --driver podman", () => {
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain("error: build cancelled in the builder phase");
     expect(performance.now() - sent).toBeLessThan(30_000);
-    expect(await leftovers(image)).toEqual({ containers: [], volumes: [] });
+    expect(await imageId(engine, image)).toBeUndefined();
+    expect(await leftovers(engine, image)).toEqual({ containers: [], volumes: [] });
   });
 });
 
@@ -296,7 +319,7 @@ describe("cnbp build: bad input", () => {
       "app.txt": "x",
       "project.toml": '[_]\nschema-version = "0.2"\n[io.buildpacks]\ninclude = ["a"]\nexclude = ["b"]\n',
     });
-    const r = await build("x", app);
+    const r = await build("podman", "x", app);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain(join(app, "project.toml"));
     expect(r.stderr).toContain("has both include and exclude: give one");
