@@ -10,6 +10,7 @@ import {
   type NetworkMode,
   openDriver,
   type PullPolicy,
+  RegistryClient,
   readProject,
   registryAuthEnv,
   UsageError,
@@ -26,6 +27,7 @@ interface Options extends DriverFlags {
   tag: string[];
   publish?: boolean;
   trustBuilder?: boolean;
+  buildpack: string[];
   pullPolicy?: PullPolicy;
   env: string[];
   envFile: string[];
@@ -55,6 +57,12 @@ export function buildCommand(io: Io, env: NodeJS.ProcessEnv = process.env): Comm
     .option("-t, --tag <image>", "another name for the image (repeatable)", repeatable, [])
     .option("--publish", "push the image to its registry instead of the driver's image store")
     .option("--trust-builder", "run all phases in one container (the creator), as for a builder you trust")
+    .option(
+      "-b, --buildpack <ref>",
+      "a buildpack to build with instead of the builder's order: a directory, a .tgz, docker://<buildpackage>, or <id>@<version> of the builder's (repeatable, in order)",
+      repeatable,
+      [],
+    )
     .addOption(
       new Option("--pull-policy <policy>", "when to pull the builder and run image").choices([
         "always",
@@ -140,6 +148,15 @@ export function buildCommand(io: Io, env: NodeJS.ProcessEnv = process.env): Comm
           publish: opts.publish ?? false,
           trustBuilder: trusted,
           pullPolicy: opts.pullPolicy ?? opened.config.values["pull-policy"] ?? "if-not-present",
+          buildpacks: {
+            ...project.buildpacks,
+            ...(opts.buildpack.length
+              ? {
+                  group: opts.buildpack.map((ref) => ({ where: "--buildpack", ref, baseDir: process.cwd() })),
+                }
+              : {}),
+          },
+          registry: new RegistryClient({ keychain: new DockerKeychain({ env }) }),
           env: { ...project.env, ...(await envFiles(opts.envFile)), ...envFlags(opts.env, env) },
           ...(opts.network ? { network: opts.network } : {}),
           clearCache: opts.clearCache ?? false,

@@ -20,12 +20,15 @@ import type {
 } from "../drivers/contract.js";
 import { DriverError } from "../drivers/errors.js";
 import { CnbpError } from "../errors.js";
+import { RegistryClient } from "../image/index.js";
+import { type OrderFile, orderToml, serializeSpec } from "../spec/index.js";
 import { type AppFilter, appFiles, appTar } from "./app-source.js";
 import { type ResolvedBuilder, resolveBuilder } from "./builder.js";
+import { type BuildpackChoice, type PreparedBuildpacks, prepareBuildpacks } from "./extra-buildpacks.js";
 import { canonical, importExported, layoutRepoDir, stageImage } from "./layout-repo.js";
 import { PhaseClock, type PhaseTiming } from "./phase-clock.js";
 import { phaseFailed } from "./phase-errors.js";
-import { type PhaseName, phasePlan, VOLUMES } from "./phases.js";
+import { PATHS, type PhaseName, phasePlan, VOLUMES } from "./phases.js";
 
 export interface BuildRequest {
   /** The app image to make. */
@@ -41,6 +44,13 @@ export interface BuildRequest {
   /** Run the creator, which gives the builder's buildpacks the same container as registry credentials. */
   readonly trustBuilder?: boolean;
   readonly pullPolicy?: PullPolicy;
+  /**
+   * Buildpacks besides the builder's (`--buildpack`, project.toml's group, pre and post): mounted into the
+   * phases and ordered with an order.toml, the builder image left as it is.
+   */
+  readonly buildpacks?: BuildpackChoice;
+  /** Reads `docker://` buildpackages; default one with the Docker config's credentials. */
+  readonly registry?: RegistryClient;
   /** Build-time environment for buildpacks (`/platform/env`). */
   readonly env?: Readonly<Record<string, string>>;
   readonly network?: NetworkMode;
@@ -92,12 +102,38 @@ export async function build(
   out: BuildOutput,
 ): Promise<BuildReport> {
   const started = performance.now();
-  const publish = req.publish ?? false;
-  const tags = req.tags ?? [];
   const policy = req.pullPolicy ?? "if-not-present";
   const files = await appFiles(req.appDir, req.appFilter);
   const builder = await resolveBuilder(driver.images, req.builder, policy);
   const runImage = req.runImage ?? defaultRunImage(builder);
+  const extra = await prepareBuildpacks(req.buildpacks ?? {}, builder, {
+    registry: req.registry ?? new RegistryClient(),
+    cacheRoot: req.cacheRoot,
+  });
+  try {
+    return await buildWith(driver, req, out, { started, files, builder, runImage, extra });
+  } finally {
+    await extra?.dispose();
+  }
+}
+
+async function buildWith(
+  driver: RuntimeDriver,
+  req: BuildRequest,
+  out: BuildOutput,
+  { started, files, builder, runImage, extra }: Resolved,
+): Promise<BuildReport> {
+  const publish = req.publish ?? false;
+  const tags = req.tags ?? [];
+  const policy = req.pullPolicy ?? "if-not-present";
+  if (extra?.dirs.length && !driver.capabilities.bindMounts)
+    throw new CnbpError(
+      "CNBP_UNSUPPORTED",
+      `driver ${driver.name} cannot mount buildpacks into the build's containers`,
+      {
+        hints: ["add the buildpacks to a builder with `cnbp builder create`, and build with that"],
+      },
+    );
   let layoutRepo: string | undefined;
   if (!publish) {
     if (!driver.capabilities.bindMounts)
@@ -129,6 +165,7 @@ export async function build(
   try {
     await workspace.put(VOLUMES.app, "/", appTar(req.appDir, files, builder));
     await workspace.put(VOLUMES.platform, "/", platformTar(req.env ?? {}));
+    if (extra?.order) await workspace.put(VOLUMES.layers, "/", orderTar(extra.order));
     const steps = phasePlan({
       builderImage: builder.id,
       platformApi: builder.platformApi,
@@ -146,6 +183,8 @@ export async function build(
       ...(req.registryAuth ? { registryAuth: req.registryAuth } : {}),
       ...(req.insecureRegistries ? { insecureRegistries: req.insecureRegistries } : {}),
       ...(req.volumes ? { userMounts: req.volumes } : {}),
+      ...(extra?.dirs.length ? { buildpackDirs: extra.dirs } : {}),
+      ...(extra?.order ? { orderPath: PATHS.order } : {}),
     });
     for (const { phase, step } of steps) {
       const clock = new PhaseClock(phase, (t) => {
@@ -188,6 +227,15 @@ export async function build(
   } finally {
     await workspace.dispose();
   }
+}
+
+/** What a build knows before it makes anything. */
+interface Resolved {
+  readonly started: number;
+  readonly files: readonly string[];
+  readonly builder: ResolvedBuilder;
+  readonly runImage: string;
+  readonly extra: PreparedBuildpacks | undefined;
 }
 
 function defaultRunImage(builder: ResolvedBuilder): string {
@@ -240,6 +288,14 @@ function platformTar(env: Readonly<Record<string, string>>): Readable {
   const tar = pack();
   tar.entry({ name: "env", type: "directory", mode: 0o755 });
   for (const [name, value] of Object.entries(env)) tar.entry({ name: `env/${name}`, mode: 0o644 }, value);
+  tar.finalize();
+  return tar as unknown as Readable;
+}
+
+/** The chosen order as `order.toml` at the root of the layers volume (PATHS.order). */
+function orderTar(order: OrderFile): Readable {
+  const tar = pack();
+  tar.entry({ name: "order.toml", mode: 0o644 }, serializeSpec(orderToml, order));
   tar.finalize();
   return tar as unknown as Readable;
 }

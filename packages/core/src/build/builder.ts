@@ -9,6 +9,8 @@ import { CnbpError } from "../errors.js";
 import type { Digest } from "../image/oci.js";
 import { type BuilderInfo, builderInfo } from "../inspect/builder-info.js";
 import type { InspectedImage } from "../inspect/image-source.js";
+import { readLabel } from "../inspect/labels.js";
+import { buildpackLayersLabel, type ModuleLayers } from "../spec/index.js";
 import { negotiatePlatformApi } from "./platform-api.js";
 
 export interface ResolvedBuilder {
@@ -17,6 +19,8 @@ export interface ResolvedBuilder {
   /** Its id in the store: steps run this exact image even when the tag moves during the build. */
   readonly id: string;
   readonly info: BuilderInfo;
+  /** `io.buildpacks.buildpack.layers`: the buildpacks under its `/cnb/buildpacks`, by id and version. */
+  readonly buildpackLayers: ModuleLayers;
   readonly uid: number;
   readonly gid: number;
   readonly platformApi: string;
@@ -44,7 +48,8 @@ export async function resolveBuilder(
       });
     throw err;
   }
-  const info = builderInfo(asInspected(name, stored));
+  const inspected = asInspected(name, stored);
+  const info = builderInfo(inspected);
   const env = envOf(stored);
   const uid = idFrom(name, env, "CNB_USER_ID");
   const gid = idFrom(name, env, "CNB_GROUP_ID");
@@ -56,6 +61,7 @@ export async function resolveBuilder(
     name,
     id: stored.id,
     info,
+    buildpackLayers: readLabel(inspected, buildpackLayersLabel) ?? {},
     uid,
     gid,
     platformApi: negotiatePlatformApi(name, info.lifecycle.platformApis),

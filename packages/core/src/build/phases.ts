@@ -3,6 +3,7 @@
  * which flags, mounts and environment. Registry credentials reach only the phases that talk to registries
  * (analyzer, restorer, exporter, or the creator that runs them all); buildpacks run as the build user with none.
  */
+import { moduleDir } from "../authoring/module-layer.js";
 import type { ContainerStep, Mount, NetworkMode } from "../drivers/contract.js";
 
 /** Where phases see the build's volumes. */
@@ -12,6 +13,8 @@ export const PATHS = {
   platform: "/platform",
   cache: "/cache",
   layoutRepo: "/layout-repo",
+  /** The order.toml a build's chosen buildpacks make, put into the layers volume (its `-order` default). */
+  order: "/layers/order.toml",
 } as const;
 
 /** Workspace volume names (`VolumeSpec.name`). */
@@ -49,6 +52,17 @@ export interface PhasePlanInput {
   readonly insecureRegistries?: readonly string[];
   /** Host directories the user mounts into the buildpacks' phases (`--volume`). */
   readonly userMounts?: readonly Mount[];
+  /**
+   * Host directories of buildpacks the builder lacks (`--buildpack`), each mounted read-only over
+   * `/cnb/buildpacks/<escaped id>/<version>` in the phases that run buildpacks, beside the builder's own.
+   */
+  readonly buildpackDirs?: readonly {
+    readonly id: string;
+    readonly version: string;
+    readonly source: string;
+  }[];
+  /** An order.toml in the layers volume that replaces the builder's (`-order`, for the detector or creator). */
+  readonly orderPath?: string;
   /** The lifecycle's log level (`-log-level`). */
   readonly logLevel?: "debug" | "info" | "warn" | "error";
 }
@@ -106,6 +120,13 @@ export function phasePlan(input: PhasePlanInput): PhaseStep[] {
     },
   });
   const user = input.userMounts ?? [];
+  const buildpacks: Mount[] = (input.buildpackDirs ?? []).map((b) => ({
+    type: "bind",
+    source: b.source,
+    target: moduleDir("buildpack", b.id, b.version),
+    readOnly: true,
+  }));
+  const orderFlags = input.orderPath ? ["-order", input.orderPath] : [];
 
   if (input.creator)
     return [
@@ -114,6 +135,7 @@ export function phasePlan(input: PhasePlanInput): PhaseStep[] {
         ROOT,
         [
           ...["-app", PATHS.app, "-layers", PATHS.layers, "-platform", PATHS.platform],
+          ...orderFlags,
           ...cacheFlags,
           ...["-run-image", input.runImage],
           ...(input.previousImage ? ["-previous-image", input.previousImage] : []),
@@ -123,7 +145,7 @@ export function phasePlan(input: PhasePlanInput): PhaseStep[] {
           ...tagFlags,
           input.image,
         ],
-        [layers, app, platform, cache, ...layoutRepo, ...user],
+        [layers, app, platform, cache, ...layoutRepo, ...buildpacks, ...user],
         registryEnv,
       ),
     ];
@@ -144,8 +166,8 @@ export function phasePlan(input: PhasePlanInput): PhaseStep[] {
     step(
       "detector",
       buildUser,
-      ["-app", PATHS.app, "-layers", PATHS.layers, "-platform", PATHS.platform],
-      [layers, app, platform, ...user],
+      ["-app", PATHS.app, "-layers", PATHS.layers, "-platform", PATHS.platform, ...orderFlags],
+      [layers, app, platform, ...buildpacks, ...user],
       baseEnv,
     ),
     step(
@@ -163,7 +185,7 @@ export function phasePlan(input: PhasePlanInput): PhaseStep[] {
       "builder",
       buildUser,
       ["-app", PATHS.app, "-layers", PATHS.layers, "-platform", PATHS.platform],
-      [layers, app, platform, ...user],
+      [layers, app, platform, ...buildpacks, ...user],
       baseEnv,
     ),
     step(

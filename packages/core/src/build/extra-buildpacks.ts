@@ -1,0 +1,249 @@
+/**
+ * Buildpacks a build is given besides the builder's, without baking an ephemeral builder image (pack does,
+ * at up to a minute and a half a build: buildpacks/pack#1582). Each is resolved with authoring's sources (a
+ * directory, an archive, a buildpackage file or `docker://` image with its dependencies), checked against the
+ * builder (Buildpack API, target), and extracted on the host as `<escaped id>/<version>/`, for the phases that
+ * run buildpacks to mount over `/cnb/buildpacks/<escaped id>/<version>`. The order the user chose goes to the
+ * detector as an order.toml. Everything is checked before any container starts.
+ */
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fitsPlatform, showTarget } from "../authoring/builder/targets.js";
+import type { AuthoringContext } from "../authoring/context.js";
+import { SourceError } from "../authoring/context.js";
+import { escapeId } from "../authoring/module-layer.js";
+import { ModuleSet } from "../authoring/module-set.js";
+import { moduleKey, type ResolvedModule } from "../authoring/modules.js";
+import { withAuthoring } from "../authoring/run.js";
+import { moduleFromDir, resolveModules } from "../authoring/sources/modules.js";
+import { CnbpError } from "../errors.js";
+import { extractLayer, openLayerBlob, type RegistryClient } from "../image/index.js";
+import { apiSupported, type OrderFile } from "../spec/index.js";
+import type { ResolvedBuilder } from "./builder.js";
+import {
+  type BuildpackRef,
+  type BuildpackSpec,
+  classifyBuildpack,
+  type InlineScript,
+} from "./buildpack-refs.js";
+import { type ChosenGroups, chosenOrder, type OrderEntry } from "./order.js";
+
+/** The buildpacks a build is given: `group` replaces the builder's order; `pre`/`post` wrap it. */
+export interface BuildpackChoice {
+  readonly group?: readonly BuildpackSpec[];
+  readonly pre?: readonly BuildpackSpec[];
+  readonly post?: readonly BuildpackSpec[];
+}
+
+/** A buildpack's directory on the host, for `/cnb/buildpacks/<escaped id>/<version>`. */
+export interface BuildpackDir {
+  readonly id: string;
+  readonly version: string;
+  readonly source: string;
+}
+
+export interface PreparedBuildpacks {
+  /** The order.toml that replaces the builder's, when the choice changes it. */
+  readonly order?: OrderFile;
+  readonly dirs: readonly BuildpackDir[];
+  /** Removes the host directories. */
+  dispose(): Promise<void>;
+}
+
+export interface PrepareOptions {
+  readonly registry: RegistryClient;
+  /** The host directories go in a temporary directory here; directory layers are cached in `layers/`. */
+  readonly cacheRoot: string;
+}
+
+/** Undefined when nothing was chosen: the builder's buildpacks and order stand. */
+export async function prepareBuildpacks(
+  choice: BuildpackChoice,
+  builder: ResolvedBuilder,
+  opts: PrepareOptions,
+): Promise<PreparedBuildpacks | undefined> {
+  const lists = { pre: choice.pre ?? [], group: choice.group ?? [], post: choice.post ?? [] };
+  if (lists.pre.length + lists.group.length + lists.post.length === 0) return undefined;
+  const classify = (specs: readonly BuildpackSpec[]) =>
+    Promise.all(
+      specs.map(async (spec) => ({ spec, ref: await classifyBuildpack(spec, builder.buildpackLayers) })),
+    );
+  const refs = {
+    pre: await classify(lists.pre),
+    group: await classify(lists.group),
+    post: await classify(lists.post),
+  };
+  const all = [...refs.pre, ...refs.group, ...refs.post];
+  const entriesOf = new Map<BuildpackSpec, OrderEntry[]>();
+  for (const { spec, ref } of all)
+    if (ref.kind === "builder") entriesOf.set(spec, [{ id: ref.id, version: ref.version }]);
+  const toRead = all.filter((r) => r.ref.kind !== "builder");
+  let dir: string | undefined;
+  const dirs: BuildpackDir[] = [];
+  try {
+    if (toRead.length > 0) {
+      await mkdir(opts.cacheRoot, { recursive: true });
+      dir = await mkdtemp(join(opts.cacheRoot, "buildpacks-"));
+      const into = dir;
+      const options = {
+        registry: opts.registry,
+        cacheDir: join(opts.cacheRoot, "layers"),
+        tmpDir: opts.cacheRoot,
+        platform: { os: builder.os, architecture: builder.arch },
+      };
+      await withAuthoring(options, async (ctx) => {
+        const set = new ModuleSet();
+        for (const { spec, ref } of toRead) {
+          const modules = await readModules(spec, ref, ctx);
+          for (const module of modules) {
+            checkModule(spec, module, builder);
+            const clash = set.add({ module, path: [] });
+            if (clash) throw new CnbpError("CNBP_BUILDPACK_INVALID", `${named(spec)}: ${clash}`);
+          }
+          entriesOf.set(
+            spec,
+            entryModules(modules).map((m) => ({ id: m.info.id, version: m.info.version })),
+          );
+        }
+        dirs.push(...(await extractModules(set.all("buildpack"), builder, into)));
+      });
+    }
+  } catch (err) {
+    if (dir) await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const entries = (r: readonly { spec: BuildpackSpec }[]) =>
+    r.flatMap(({ spec }) => entriesOf.get(spec) ?? []);
+  const chosen: ChosenGroups = {
+    pre: entries(refs.pre),
+    group: entries(refs.group),
+    post: entries(refs.post),
+  };
+  const builderOrder = builder.info.detectionOrder.map((g) => ({
+    group: g.group.map((e) => ({ id: e.id, version: e.version ?? "", optional: e.optional })),
+  }));
+  const order = chosenOrder(builderOrder, chosen);
+  const made = dir;
+  return {
+    ...(order ? { order } : {}),
+    dirs,
+    dispose: async () => {
+      if (made) await rm(made, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The buildpacks a source holds; its errors name the flag or field that gave it. */
+async function readModules(
+  spec: BuildpackSpec,
+  ref: BuildpackRef,
+  ctx: AuthoringContext,
+): Promise<ResolvedModule[]> {
+  let modules: ResolvedModule[];
+  try {
+    if (ref.kind === "inline") modules = [await inlineModule(ref.id, ref.script, spec.where, ctx)];
+    else if (ref.kind === "source") modules = await resolveModules(ref.uri, ref.baseDir, "buildpack", ctx);
+    else return [];
+  } catch (err) {
+    if (!(err instanceof SourceError)) throw err;
+    // locate's messages start with the uri, which `named` gives already
+    const prefix = `${JSON.stringify(given(spec))}: `;
+    const why = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+    throw new CnbpError("CNBP_BUILDPACK_NOT_FOUND", `${named(spec)}: ${why}`, {
+      hints: [
+        "give a buildpack directory or archive (with buildpack.toml), docker://<buildpackage>, or <id>@<version> of the builder's",
+      ],
+    });
+  }
+  const buildpacks = modules.filter((m) => m.kind === "buildpack");
+  if (buildpacks.length === 0)
+    throw new CnbpError("CNBP_BUILDPACK_INVALID", `${named(spec)} holds no buildpack`, {
+      hints: ["extensions are not given to a build this way"],
+    });
+  return buildpacks;
+}
+
+const given = (spec: BuildpackSpec) => ("ref" in spec ? spec.ref : spec.id);
+
+/** The flag or field and the value given, for messages: `--buildpack "./bp"`. */
+const named = (spec: BuildpackSpec) => `${spec.where} ${JSON.stringify(given(spec))}`;
+
+/** The buildpack's API must be one the builder's lifecycle speaks, and its targets must admit the builder's. */
+function checkModule(spec: BuildpackSpec, module: ResolvedModule, builder: ResolvedBuilder): void {
+  const key = moduleKey(module.info);
+  const { supported, deprecated } = builder.info.lifecycle.buildpackApis;
+  const apis = [...supported, ...deprecated];
+  if (!apiSupported(module.layerInfo.api, apis))
+    throw new CnbpError(
+      "CNBP_BUILDPACK_API",
+      `${named(spec)}: buildpack ${key} has Buildpack API ${module.layerInfo.api}, which the lifecycle of builder ${builder.name} does not support (it supports ${apis.join(", ") || "none"})`,
+      {
+        hints: [
+          "use a version of the buildpack for an API the builder's lifecycle supports, or a newer builder",
+        ],
+      },
+    );
+  const targets = module.layerInfo.targets ?? [];
+  const platform = { os: builder.os, architecture: builder.arch };
+  if (targets.length > 0 && !targets.some((t) => fitsPlatform(t, platform)))
+    throw new CnbpError(
+      "CNBP_BUILDPACK_TARGET",
+      `${named(spec)}: buildpack ${key} runs on ${targets.map(showTarget).join(", ")}, not on builder ${builder.name}'s ${builder.os}/${builder.arch}`,
+      { hints: ["use a builder for one of the buildpack's targets"] },
+    );
+}
+
+/** The modules a source's order entry names: those no other module of it lists (a buildpackage's entry). */
+function entryModules(modules: readonly ResolvedModule[]): ResolvedModule[] {
+  const listed = new Set(
+    modules.flatMap((m) => (m.layerInfo.order ?? []).flatMap((g) => g.group.map((e) => e.id))),
+  );
+  return modules.filter((m) => !listed.has(m.info.id));
+}
+
+/**
+ * Extracts each module's layer into `dir` (`<escaped id>/<version>/`), once per layer, but those the builder
+ * already holds as they are: the modes and root owner of the layer make them readable by the build user.
+ */
+async function extractModules(
+  modules: readonly ResolvedModule[],
+  builder: ResolvedBuilder,
+  dir: string,
+): Promise<BuildpackDir[]> {
+  const extracted = new Set<string>();
+  const out: BuildpackDir[] = [];
+  for (const m of modules) {
+    const { id, version } = m.info;
+    if (builder.buildpackLayers[id]?.[version]?.layerDiffID === m.layer.diffId) continue;
+    if (!extracted.has(m.layer.diffId)) {
+      await extractLayer(await openLayerBlob(m.layer), dir, {
+        label: `buildpack ${id}@${version}`,
+        strip: "/cnb/buildpacks",
+      });
+      extracted.add(m.layer.diffId);
+    }
+    out.push({ id, version, source: join(dir, escapeId(id), version) });
+  }
+  return out;
+}
+
+/** project.toml's inline buildpack as pack writes it: version 0.0.0, a detect that passes, the script as build. */
+async function inlineModule(
+  id: string,
+  script: InlineScript,
+  where: string,
+  ctx: AuthoringContext,
+): Promise<ResolvedModule> {
+  const dir = ctx.scratch.path("inline");
+  const shell = script.shell ?? "/bin/sh";
+  await mkdir(join(dir, "bin"), { recursive: true });
+  await writeFile(
+    join(dir, "buildpack.toml"),
+    `api = ${JSON.stringify(script.api)}\n[buildpack]\nid = ${JSON.stringify(id)}\nversion = "0.0.0"\n`,
+  );
+  await writeFile(join(dir, "bin", "detect"), `#!${shell}\nexit 0\n`);
+  await writeFile(join(dir, "bin", "build"), `#!${shell}\n${script.inline}\n`);
+  await chmod(join(dir, "bin", "detect"), 0o755);
+  await chmod(join(dir, "bin", "build"), 0o755);
+  return moduleFromDir(dir, "buildpack", where, ctx, false);
+}

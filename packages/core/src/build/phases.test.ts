@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { PATHS, type PhasePlanInput, phasePlan } from "./phases.js";
+
+const BASE: PhasePlanInput = {
+  builderImage: "sha256:builder",
+  platformApi: "0.15",
+  uid: 1000,
+  gid: 1000,
+  image: "app",
+  tags: [],
+  runImage: "run",
+  output: { kind: "registry" },
+  creator: false,
+  clearCache: false,
+};
+
+const EXTRA = {
+  buildpackDirs: [
+    { id: "ex/extra", version: "1.0.0", source: "/host/bps/ex_extra/1.0.0" },
+    { id: "ex/other", version: "2.0.0", source: "/host/bps/ex_other/2.0.0" },
+  ],
+  orderPath: PATHS.order,
+};
+
+const MOUNTS = [
+  {
+    type: "bind",
+    source: "/host/bps/ex_extra/1.0.0",
+    target: "/cnb/buildpacks/ex_extra/1.0.0",
+    readOnly: true,
+  },
+  {
+    type: "bind",
+    source: "/host/bps/ex_other/2.0.0",
+    target: "/cnb/buildpacks/ex_other/2.0.0",
+    readOnly: true,
+  },
+];
+
+const bindsOf = (step: { mounts?: readonly { type: string }[] }) =>
+  (step.mounts ?? []).filter((m) => m.type === "bind");
+
+describe("the phase plan with extra buildpacks", () => {
+  it("mounts each buildpack over its /cnb/buildpacks dir in the detector and builder only", () => {
+    const plan = phasePlan({ ...BASE, ...EXTRA });
+    expect(plan.map((p) => [p.phase, bindsOf(p.step)])).toEqual([
+      ["analyzer", []],
+      ["detector", MOUNTS],
+      ["restorer", []],
+      ["builder", MOUNTS],
+      ["exporter", []],
+    ]);
+  });
+
+  it("gives the detector, and only it, the order with -order", () => {
+    const plan = phasePlan({ ...BASE, ...EXTRA });
+    const withOrder = plan.filter((p) => p.step.cmd.includes("-order")).map((p) => p.phase);
+    expect(withOrder).toEqual(["detector"]);
+    expect(plan[1]?.step.cmd).toEqual([
+      "/cnb/lifecycle/detector",
+      ...["-app", "/workspace", "-layers", "/layers", "-platform", "/platform"],
+      ...["-order", "/layers/order.toml"],
+    ]);
+  });
+
+  it("gives the creator the mounts and the order", () => {
+    const [creator] = phasePlan({ ...BASE, ...EXTRA, creator: true });
+    expect(bindsOf(creator?.step ?? {})).toEqual(MOUNTS);
+    const cmd = creator?.step.cmd ?? [];
+    expect(cmd.slice(cmd.indexOf("-order"), cmd.indexOf("-order") + 2)).toEqual(["-order", PATHS.order]);
+  });
+
+  it("keeps the user's --volume mounts after the buildpacks'", () => {
+    const volume = { type: "bind" as const, source: "/srv", target: "/srv" };
+    const [, detector] = phasePlan({ ...BASE, ...EXTRA, userMounts: [volume] });
+    expect(bindsOf(detector?.step ?? {})).toEqual([...MOUNTS, volume]);
+  });
+
+  it("adds nothing without extra buildpacks", () => {
+    const plan = phasePlan(BASE);
+    expect(plan.flatMap((p) => bindsOf(p.step))).toEqual([]);
+    expect(plan.some((p) => p.step.cmd.includes("-order"))).toBe(false);
+  });
+});

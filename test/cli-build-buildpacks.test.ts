@@ -1,0 +1,271 @@
+/**
+ * `cnbp build --buildpack` and project.toml's buildpacks on Podman, with a builder made by `cnbp builder
+ * create` on the busybox stack: buildpacks from a directory, a .tgz and a `docker://` buildpackage are
+ * mounted into the phases (the builder image stays as it is), detected, built, and their processes run;
+ * `<id>@<version>` picks the builder's own; project.toml's group, pre and post (an inline script too) order
+ * them; bad input stops before any container with the flag value named, leaving nothing behind.
+ */
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cnbp, inRegistry, REGISTRY, RUN_ID, STACKS } from "#test-utils";
+
+const BUILDER = `${REGISTRY}/cnbp-test/${RUN_ID}/bp-builder:1`;
+const PACKAGE = `${REGISTRY}/cnbp-test/${RUN_ID}/extra-pkg:1`;
+const APP_IMAGE = `localhost/cnbp-test/${RUN_ID}/bp-app:1`;
+
+const descriptor = (id: string, version: string, api = "0.12") =>
+  `api = "${api}"\n[buildpack]\nid = "${id}"\nversion = "${version}"\n[[targets]]\nos = "linux"\n`;
+
+/** A buildpack that always passes detection, says it built and adds a process `<type>` that echoes `says`. */
+const extra = (dir: string, id: string, version: string, type: string, says: string, api?: string) => ({
+  [`${dir}/buildpack.toml`]: descriptor(id, version, api),
+  [`${dir}/bin/detect`]: "#!/bin/sh\nexit 0\n",
+  [`${dir}/bin/build`]: [
+    "#!/bin/sh",
+    "set -eu",
+    `echo "${id}: building"`,
+    `printf '[[processes]]\\ntype = "${type}"\\ncommand = ["echo", "${says}"]\\n' > "$CNB_LAYERS_DIR/launch.toml"`,
+    "",
+  ].join("\n"),
+});
+
+const FILES: Record<string, string> = {
+  "bp/runtime/buildpack.toml": descriptor("ex/runtime", "1.0.0", "0.10"),
+  "bp/runtime/bin/detect": "#!/bin/sh\nexit 0\n",
+  "bp/runtime/bin/build": '#!/bin/sh\necho "ex/runtime: building"\n',
+  "bp/app/buildpack.toml": descriptor("ex/app", "1.0.0"),
+  "bp/app/bin/detect": "#!/bin/sh\n[ -f app.txt ] || exit 100\n",
+  "bp/app/bin/build": [
+    "#!/bin/sh",
+    'echo "ex/app: building"',
+    `printf '[[processes]]\\ntype = "web"\\ncommand = ["cat", "/workspace/app.txt"]\\ndefault = true\\n' > "$CNB_LAYERS_DIR/launch.toml"`,
+    "",
+  ].join("\n"),
+  ...extra("bp/extra-dir", "ex/extra-dir", "1.0.0", "dir", "from the directory"),
+  ...extra("bp/extra-tgz", "ex/extra-tgz", "2.0.0", "tgz", "from the tgz"),
+  ...extra("bp/extra-pkg", "ex/extra-pkg", "3.0.0", "pkg", "from the buildpackage"),
+  ...extra("bp/old-api", "ex/old-api", "1.0.0", "old", "never", "0.6"),
+  "extra-pkg.toml": '[buildpack]\nuri = "bp/extra-pkg"\n',
+  "builder.toml": [
+    '[[buildpacks]]\nuri = "bp/runtime"',
+    '[[buildpacks]]\nuri = "bp/app"',
+    '[[order]]\n[[order.group]]\nid = "ex/runtime"\nversion = "1.0.0"\n[[order.group]]\nid = "ex/app"\nversion = "1.0.0"',
+    `[build]\nimage = "${inRegistry(STACKS.busybox.build)}"`,
+    `[run]\n[[run.images]]\nimage = "${inRegistry(STACKS.busybox.run)}"`,
+    "",
+  ].join("\n"),
+};
+
+let dir: string;
+let env: Record<string, string>;
+
+const podman = (args: readonly string[]) => execa("podman", args, { reject: false });
+
+const build = (app: string, extraArgs: readonly string[]) =>
+  cnbp(["build", APP_IMAGE, "--path", app, "--builder", BUILDER, "--driver", "podman", ...extraArgs], {
+    env,
+    cwd: dir,
+  });
+
+async function writeApp(name: string, files: Record<string, string>) {
+  const app = join(dir, name);
+  await rm(app, { recursive: true, force: true });
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(app, path)), { recursive: true });
+    await writeFile(join(app, path), content);
+  }
+  return app;
+}
+
+/** The lines buildpacks printed while building (`<id>: building`), in order. */
+const built = (stdout: string) => stdout.split("\n").filter((l) => / building$/.test(l));
+
+/** What the detector printed: the group that passed, one `<id> <version>` line per buildpack, aligned. */
+const detected = (stdout: string) => stdout.split("\n").filter((l) => /^ex\/[a-z-]+ +\d+\.\d+\.\d+$/.test(l));
+
+const runProcess = (type: string) =>
+  podman(["run", "--rm", "--entrypoint", `/cnb/process/${type}`, APP_IMAGE]);
+
+/** Containers and volumes of the app image's builds (the cache volume is meant to stay), and temp dirs. */
+async function leftovers() {
+  const label = `io.cnbp.image=${APP_IMAGE}`;
+  const containers = await podman(["ps", "-a", "-q", "--filter", `label=${label}`]);
+  const volumes = await podman(["volume", "ls", "-q", "--filter", `label=${label}`]);
+  const cache = await readdir(join(dir, "cache")).catch(() => []);
+  return {
+    containers: containers.stdout.split("\n").filter(Boolean),
+    volumes: volumes.stdout
+      .split("\n")
+      .filter(Boolean)
+      .filter((v) => !v.startsWith("cnbp-cache-")),
+    tempDirs: cache.filter((name) => name.startsWith("buildpacks-") || name.startsWith("cnbp-authoring-")),
+  };
+}
+
+const NOTHING_LEFT = { containers: [], volumes: [], tempDirs: [] };
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "cnbp-build-bp-"));
+  env = {
+    ...(process.env as Record<string, string>),
+    CNBP_CACHE_DIR: join(dir, "cache"),
+    CNBP_CONFIG: join(dir, "config.toml"),
+  };
+  for (const [path, content] of Object.entries(FILES)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+    if (path.includes("/bin/")) await chmod(join(dir, path), 0o755);
+  }
+  await execa("tar", ["-czf", join(dir, "extra-tgz.tgz"), "-C", join(dir, "bp/extra-tgz"), "."]);
+  const made = await cnbp(
+    ["builder", "create", BUILDER, "--config", join(dir, "builder.toml"), "--publish"],
+    { env },
+  );
+  expect(made.exitCode, made.stderr).toBe(0);
+  const packaged = await cnbp(
+    ["buildpack", "package", PACKAGE, "--config", join(dir, "extra-pkg.toml"), "--publish"],
+    { env },
+  );
+  expect(packaged.exitCode, packaged.stderr).toBe(0);
+});
+
+afterAll(async () => {
+  await podman(["rmi", "-f", APP_IMAGE, BUILDER]);
+  const caches = await podman(["volume", "ls", "-q", "--filter", "name=cnbp-cache-bp-app-"]);
+  for (const v of caches.stdout.split("\n").filter(Boolean)) await podman(["volume", "rm", "-f", v]);
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("cnbp build --buildpack", () => {
+  it("builds with buildpacks from a directory, a .tgz and a docker:// buildpackage, in the order given", async () => {
+    const app = await writeApp("app", { "app.txt": "the app\n" });
+    const r = await build(app, [
+      "--buildpack",
+      "ex/runtime@1.0.0",
+      "--buildpack",
+      "./bp/extra-dir",
+      "-b",
+      join(dir, "extra-tgz.tgz"),
+      "-b",
+      `docker://${PACKAGE}`,
+      "-b",
+      "urn:cnb:builder:ex/app",
+    ]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(detected(r.stdout), r.stdout).toEqual([
+      "ex/runtime   1.0.0",
+      "ex/extra-dir 1.0.0",
+      "ex/extra-tgz 2.0.0",
+      "ex/extra-pkg 3.0.0",
+      "ex/app       1.0.0",
+    ]);
+    expect(built(r.stdout)).toEqual([
+      "ex/runtime: building",
+      "ex/extra-dir: building",
+      "ex/extra-tgz: building",
+      "ex/extra-pkg: building",
+      "ex/app: building",
+    ]);
+    expect(await runProcess("dir")).toMatchObject({ exitCode: 0, stdout: "from the directory" });
+    expect(await runProcess("tgz")).toMatchObject({ exitCode: 0, stdout: "from the tgz" });
+    expect(await runProcess("pkg")).toMatchObject({ exitCode: 0, stdout: "from the buildpackage" });
+    expect(await podman(["run", "--rm", APP_IMAGE])).toMatchObject({ exitCode: 0, stdout: "the app" });
+    expect(await leftovers()).toEqual(NOTHING_LEFT);
+  });
+
+  it("runs only the builder's buildpack given as <id>@<version>, with the creator too", async () => {
+    const app = await writeApp("only-runtime", { "app.txt": "x" });
+    const r = await build(app, ["--buildpack", "ex/runtime@1.0.0", "--trust-builder"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(detected(r.stdout), r.stdout).toEqual(["ex/runtime 1.0.0"]);
+    expect(built(r.stdout)).toEqual(["ex/runtime: building"]);
+    expect(await leftovers()).toEqual(NOTHING_LEFT);
+  });
+
+  it("takes project.toml's group, and its pre (an inline script) and post around the builder's order", async () => {
+    const grouped = await writeApp("grouped", {
+      "app.txt": "x",
+      "project.toml": [
+        '[_]\nschema-version = "0.2"',
+        '[[io.buildpacks.group]]\nuri = "../bp/extra-dir"',
+        '[[io.buildpacks.group]]\nid = "ex/runtime"\nversion = "1.0.0"',
+        "",
+      ].join("\n"),
+    });
+    const g = await build(grouped, []);
+    expect(g.exitCode, g.stderr).toBe(0);
+    expect(built(g.stdout)).toEqual(["ex/extra-dir: building", "ex/runtime: building"]);
+
+    const wrapped = await writeApp("wrapped", {
+      "app.txt": "x",
+      "project.toml": [
+        '[_]\nschema-version = "0.2"',
+        '[[io.buildpacks.pre.group]]\nid = "ex/inline"',
+        '[io.buildpacks.pre.group.script]\napi = "0.10"\ninline = "echo ex/inline: building"',
+        '[[io.buildpacks.post.group]]\nuri = "../extra-tgz.tgz"',
+        "",
+      ].join("\n"),
+    });
+    const w = await build(wrapped, []);
+    expect(w.exitCode, w.stderr).toBe(0);
+    expect(detected(w.stdout)).toEqual([
+      "ex/inline    0.0.0",
+      "ex/runtime   1.0.0",
+      "ex/app       1.0.0",
+      "ex/extra-tgz 2.0.0",
+    ]);
+    expect(built(w.stdout)).toEqual([
+      "ex/inline: building",
+      "ex/runtime: building",
+      "ex/app: building",
+      "ex/extra-tgz: building",
+    ]);
+    // --buildpack replaces project.toml's group, and pre and post still wrap it
+    const f = await build(wrapped, ["--buildpack", "ex/runtime@1.0.0"]);
+    expect(f.exitCode, f.stderr).toBe(0);
+    expect(built(f.stdout)).toEqual([
+      "ex/inline: building",
+      "ex/runtime: building",
+      "ex/extra-tgz: building",
+    ]);
+    expect(await leftovers()).toEqual(NOTHING_LEFT);
+  });
+});
+
+describe("cnbp build --buildpack: bad input", () => {
+  let app: string;
+  beforeAll(async () => {
+    app = await writeApp("bad", { "app.txt": "x" });
+  });
+
+  it("names a directory that does not exist", async () => {
+    const r = await build(app, ["--buildpack", "./bp/nowhere"]);
+    expect(r).toMatchObject({
+      exitCode: 1,
+      stderr: `error: --buildpack "./bp/nowhere": ${join(dir, "bp/nowhere")} does not exist\n  hint: give a buildpack directory or archive (with buildpack.toml), docker://<buildpackage>, or <id>@<version> of the builder's`,
+    });
+    expect(await leftovers()).toEqual(NOTHING_LEFT);
+  });
+
+  it("names an <id>@<version> the builder does not have", async () => {
+    const r = await build(app, ["--buildpack", "ex/app@9.9.9"]);
+    expect(r).toMatchObject({
+      exitCode: 1,
+      stderr:
+        'error: --buildpack "ex/app@9.9.9": the builder has no buildpack ex/app@9.9.9\n  hint: the builder has ex/app@1.0.0, ex/runtime@1.0.0',
+    });
+    expect(await leftovers()).toEqual(NOTHING_LEFT);
+  });
+
+  it("names a buildpack whose API the builder's lifecycle does not support", async () => {
+    const r = await build(app, ["--buildpack", "./bp/old-api"]);
+    expect(r).toMatchObject({
+      exitCode: 1,
+      stderr: `error: --buildpack "./bp/old-api": buildpack ex/old-api@1.0.0 has Buildpack API 0.6, which the lifecycle of builder ${BUILDER} does not support (it supports 0.7, 0.8, 0.9, 0.10, 0.11, 0.12)\n  hint: use a version of the buildpack for an API the builder's lifecycle supports, or a newer builder`,
+    });
+    expect(await leftovers()).toEqual(NOTHING_LEFT);
+  });
+});
