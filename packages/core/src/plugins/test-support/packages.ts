@@ -12,6 +12,7 @@ const driver = {
     bindMounts: false, networks: ["default"], registryOnly: false },
   info: async () => ({ engine: "fake", version: "1.0.0", os: "linux", arch: "amd64", rootless: true, imageStore: "fake:" }),
   images: { inspect: async () => undefined, pull: noop, importOciLayout: noop, exportOciLayout: noop, tag: noop, remove: noop },
+  volumes: { list: async () => [], remove: noop },
   workspace: noop,
   build: noop,
   [Symbol.asyncDispose]: noop,
