@@ -20,6 +20,12 @@ export {
   readLifecycleLabel,
 } from "./app-image.js";
 
+export interface LookupError {
+  readonly code: string;
+  readonly message: string;
+  readonly hints: readonly string[];
+}
+
 /** One side's answer: the image, or why there is none (absent, an error there, or not looked at). */
 export type AppImageLookup =
   | ({
@@ -31,7 +37,7 @@ export type AppImageLookup =
       readonly digest?: string;
     } & AppImageInfo)
   | { readonly status: "absent"; readonly where: string }
-  | { readonly status: "failed"; readonly where: string; readonly error: { code: string; message: string } }
+  | { readonly status: "failed"; readonly where: string; readonly error: LookupError }
   | { readonly status: "skipped"; readonly reason: string };
 
 export interface AppImageInspection {
@@ -60,7 +66,9 @@ export async function inspectAppImage(image: string, sources: AppImageSources): 
   // nothing to show: say what went wrong, the store's problem first
   for (const side of [local, remote])
     if (side.status === "failed")
-      throw new CnbpError(side.error.code as ErrorCode, `inspect: ${side.error.message}`);
+      throw new CnbpError(side.error.code as ErrorCode, `inspect: ${side.error.message}`, {
+        hints: side.error.hints,
+      });
   const places = [local, remote].flatMap((side) => (side.status === "absent" ? [side.where] : []));
   throw new CnbpError(
     "CNBP_IMAGE_NOT_FOUND",
@@ -131,9 +139,10 @@ function namesRegistry(name: string): boolean {
   return first.includes(".") || first.includes(":");
 }
 
-function asError(err: unknown): { code: string; message: string } {
-  if (err instanceof CnbpError) return { code: err.code, message: err.message };
-  if (err instanceof Error && "code" in err && typeof err.code === "string" && err.code.startsWith("CNBP_"))
-    return { code: err.code, message: err.message };
+function asError(err: unknown): LookupError {
+  // a CnbpError, or one from another copy of core (a driver's): known failures, shown on their side
+  const e = err as { code?: unknown; message?: unknown; hints?: unknown };
+  if (typeof e?.code === "string" && e.code.startsWith("CNBP_") && typeof e.message === "string")
+    return { code: e.code, message: e.message, hints: Array.isArray(e.hints) ? (e.hints as string[]) : [] };
   throw err;
 }
