@@ -48,8 +48,10 @@ try {
     join(work, "Dockerfile"),
     [
       "FROM localhost/cnbp-stacks/busybox-run:latest",
+      "USER 0",
       "COPY app /workspace",
       "RUN echo 'Hello from a Cloud Native Buildpacks app built by cnbp!' > /greeting",
+      "USER 1001",
       'ENTRYPOINT ["cat", "/greeting"]',
       "",
     ].join("\n"),
