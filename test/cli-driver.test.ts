@@ -44,6 +44,7 @@ export default {
     bindMounts: true, networks: ["default", "none"], registryOnly: false },
   info: noop,
   images: { inspect: noop, pull: noop, importOciLayout: noop, exportOciLayout: noop, tag: noop, remove: noop },
+  volumes: { list: noop, remove: noop },
   workspace: noop,
   build: noop,
   [Symbol.asyncDispose]: noop,
