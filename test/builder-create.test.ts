@@ -521,12 +521,22 @@ describe("cnbp builder create", () => {
     expect(await readdir(join(dir, "tmp"))).toEqual([]);
   });
 
-  it("says where the builder can go when neither --publish nor --output is given", async () => {
-    const r = await cnbp(["builder", "create", BUILDER, "--config", join(dir, "builder.toml")], { env });
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toBe(
-      `error: builder create: give --publish (push ${BUILDER} to its registry) or --output oci:<dir> (write an OCI layout)\n` +
-        "  hint: saving into a container engine's image store needs an engine driver, which cnbp does not have yet",
+  it("saves the builder into the driver's image store when neither --publish nor --output is given", async () => {
+    const name = `localhost/cnbp-test/${RUN_ID}/stored-builder:1`;
+    const config = await builderToml("stored.toml");
+    const r = await cnbp(["builder", "create", name, "--config", config, "--driver", "podman"], { env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const last = r.stdout.trim().split("\n").at(-1) ?? "";
+    expect(last).toMatch(
+      new RegExp(
+        `^builder ${name.replace(/[.:/]/g, "\\$&")} written to podman's image store \\(sha256:[0-9a-f]{64}\\), \\d+ bytes sent$`,
+      ),
     );
+    const labels = JSON.parse(
+      await engine("podman", ["image", "inspect", "--format", "{{json .Labels}}", name]),
+    );
+    expect(JSON.parse(labels["io.buildpacks.builder.metadata"]).createdBy.name).toBe("cnbp");
+    await engine("podman", ["rmi", name]);
+    expect(await readdir(join(dir, "cache"))).not.toContain(expect.stringMatching(/^authored-/));
   });
 });

@@ -413,14 +413,21 @@ describe("cnbp buildpack package", () => {
     await rm(file);
   });
 
-  it("says where an image can go without --publish or --output, and that a file is not published", async () => {
+  it("saves an image into the driver's image store without --publish or --output, and never publishes a file", async () => {
     const config = join(dir, "hello.toml");
-    const r = await cnbp(["buildpack", "package", HELLO, "-c", config], { env });
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toBe(
-      `error: buildpack package: give --publish (push ${HELLO} to its registry) or --output oci:<dir> (write an OCI layout)\n` +
-        "  hint: saving into a container engine's image store needs an engine driver, which cnbp does not have yet",
+    const stored = `localhost/cnbp-test/${RUN_ID}/stored-package:1`;
+    const r = await cnbp(["buildpack", "package", stored, "-c", config, "--driver", "podman"], { env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.trim().split("\n").at(-1)).toMatch(
+      new RegExp(
+        `^buildpackage ${stored.replace(/[.:/]/g, "\\$&")} written to podman's image store \\(sha256:[0-9a-f]{64}\\), \\d+ bytes sent$`,
+      ),
     );
+    const labels = JSON.parse(
+      await engine("podman", ["image", "inspect", "--format", "{{json .Labels}}", stored]),
+    );
+    expect(Object.keys(labels)).toContain("io.buildpacks.buildpackage.metadata");
+    await engine("podman", ["rmi", stored]);
     const f = await cnbp(["buildpack", "package", "x.cnb", "-c", config, "--publish"], { env });
     expect(f.exitCode).toBe(2);
     expect(f.stderr).toBe(

@@ -1,4 +1,5 @@
 /** What builder create, buildpack package and extension package share: flags, where images go, the report. */
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -8,11 +9,14 @@ import {
   DockerKeychain,
   formatProblem,
   type Output,
+  openDriver,
   parseReference,
   RegistryClient,
   UsageError,
 } from "@cnbp/core";
 import type { Io } from "../io.js";
+import { builtinDriverDirs } from "./driver.js";
+import { type DriverFlags, driverFlags } from "./driver-options.js";
 
 export interface OutputFlags {
   publish?: boolean;
@@ -20,10 +24,10 @@ export interface OutputFlags {
 }
 
 /**
- * `--publish`: the registry; `--output oci:<dir>`: an OCI layout. Without either there is nowhere to put the
- * image until the engine drivers exist, so it is a usage error that says so.
+ * `--publish`: the registry; `--output oci:<dir>`: an OCI layout; neither: the runtime driver's image store
+ * (undefined here: the command saves through `saveToStore`).
  */
-export function outputOf(command: string, name: string, flags: OutputFlags): Output {
+export function outputOf(command: string, name: string, flags: OutputFlags): Output | undefined {
   checkName(name);
   if (flags.publish && flags.output) throw new UsageError(`${command}: give --publish or --output, not both`);
   if (flags.publish) return { kind: "registry", name };
@@ -33,14 +37,42 @@ export function outputOf(command: string, name: string, flags: OutputFlags): Out
     }
     return { kind: "layout", dir: resolve(flags.output.slice(4)), name };
   }
-  throw new UsageError(
-    `${command}: give --publish (push ${name} to its registry) or --output oci:<dir> (write an OCI layout)`,
-    {
-      hints: [
-        "saving into a container engine's image store needs an engine driver, which cnbp does not have yet",
-      ],
-    },
-  );
+  return undefined;
+}
+
+/**
+ * Authors the image into an OCI layout in cnbp's cache dir and imports it into the runtime driver's image
+ * store under `name`; the layout is removed whatever happens. The driver is opened first, so a missing or
+ * broken one stops the command before any work.
+ */
+export async function saveToStore(
+  name: string,
+  flags: DriverFlags,
+  env: NodeJS.ProcessEnv,
+  author: (output: Output) => Promise<AuthoredImage>,
+): Promise<AuthoredImage> {
+  const { driver, name: driverName } = await openDriver({
+    flags: driverFlags(flags),
+    env,
+    kind: "runtime",
+    builtinPackageDirs: builtinDriverDirs(),
+  });
+  const root = cacheRoot(env);
+  await mkdir(root, { recursive: true });
+  const dir = await mkdtemp(join(root, "authored-"));
+  try {
+    const image = await author({ kind: "layout", dir, name });
+    await driver.images.importOciLayout(dir, { tag: name });
+    return { ...image, destination: `${driverName}'s image store` };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    await driver[Symbol.asyncDispose]();
+  }
+}
+
+/** cnbp's cache dir: CNBP_CACHE_DIR, else the XDG cache dir's cnbp/. */
+export function cacheRoot(env: NodeJS.ProcessEnv): string {
+  return env.CNBP_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "cnbp");
 }
 
 export function checkName(name: string): void {
@@ -70,7 +102,7 @@ export function collectLabel(value: string, previous: Record<string, string> = {
 
 /** Layers made from directories are cached under CNBP_CACHE_DIR (else the XDG cache dir) in layers/. */
 export function authoringOptions(env: NodeJS.ProcessEnv, target: string | undefined): AuthoringOptions {
-  const cache = env.CNBP_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "cnbp");
+  const cache = cacheRoot(env);
   return {
     registry: new RegistryClient({ keychain: new DockerKeychain({ env }) }),
     cacheDir: join(cache, "layers"),

@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { createBuilder, UsageError } from "@cnbp/core";
+import { createBuilder, type Output, UsageError } from "@cnbp/core";
 import { Command } from "commander";
 import type { Io } from "../io.js";
 import {
@@ -9,11 +9,13 @@ import {
   outputOf,
   ownLifecycleTree,
   printAuthored,
+  saveToStore,
 } from "./authoring.js";
+import { addDriverOptions, type DriverFlags } from "./driver-options.js";
 
 const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
 
-interface Options extends OutputFlags {
+interface Options extends OutputFlags, DriverFlags {
   config: string;
   target?: string;
   label?: Record<string, string>;
@@ -23,11 +25,11 @@ interface Options extends OutputFlags {
 }
 
 export function builderCreateCommand(io: Io, env: NodeJS.ProcessEnv = process.env): Command {
-  return new Command("create")
+  const command = new Command("create")
     .description("Create a builder image from a builder.toml (build image, lifecycle, buildpacks, order)")
     .argument("<image>", "the builder's name, e.g. registry.example/builder:1")
     .requiredOption("-c, --config <path>", "the builder.toml")
-    .option("--publish", "push the builder to its registry")
+    .option("--publish", "push the builder to its registry (default: the driver's image store)")
     .option("--output <oci:dir>", "write the builder into an OCI layout directory")
     .option("--target <os/arch>", "the platform taken from multi-platform images (default linux/amd64)")
     .option("--label <key=value>", "add a label to the builder (repeatable)", collectLabel)
@@ -41,16 +43,17 @@ export function builderCreateCommand(io: Io, env: NodeJS.ProcessEnv = process.en
     .addHelpText(
       "after",
       "\nWhen builder.toml has no [lifecycle], cnbp's own lifecycle goes in, so no download is needed.",
-    )
-    .action(async (name: string, opts: Options) => {
-      const output = outputOf("builder create", name, opts);
-      if (opts.flattenExclude && !opts.flatten) {
-        throw new UsageError("builder create: --flatten-exclude is only used with --flatten");
-      }
-      const image = await createBuilder(
+    );
+  return addDriverOptions(command).action(async (name: string, opts: Options) => {
+    const output = outputOf("builder create", name, opts);
+    if (opts.flattenExclude && !opts.flatten) {
+      throw new UsageError("builder create: --flatten-exclude is only used with --flatten");
+    }
+    const author = (to: Output) =>
+      createBuilder(
         {
           config: opts.config,
-          output,
+          output: to,
           defaultLifecycle: ownLifecycleTree(),
           labels: opts.label,
           ...(opts.flatten ? { flatten: { exclude: opts.flattenExclude ?? [] } } : {}),
@@ -58,8 +61,9 @@ export function builderCreateCommand(io: Io, env: NodeJS.ProcessEnv = process.en
         },
         authoringOptions(env, opts.target),
       );
-      printAuthored(io, "builder", image, opts.json);
-    });
+    const image = output ? await author(output) : await saveToStore(name, opts, env, author);
+    printAuthored(io, "builder", image, opts.json);
+  });
 }
 
 /** `--flatten-exclude <id>@<version>`, repeatable. */

@@ -8,11 +8,19 @@ import { dirname, extname, resolve } from "node:path";
 import { createPackage, type ModuleKind, type Output, UsageError } from "@cnbp/core";
 import { Command, Option } from "commander";
 import type { Io } from "../io.js";
-import { authoringOptions, collectLabel, type OutputFlags, outputOf, printAuthored } from "./authoring.js";
+import {
+  authoringOptions,
+  collectLabel,
+  type OutputFlags,
+  outputOf,
+  printAuthored,
+  saveToStore,
+} from "./authoring.js";
+import { addDriverOptions, type DriverFlags } from "./driver-options.js";
 
 const CNB = ".cnb";
 
-interface Options extends OutputFlags {
+interface Options extends OutputFlags, DriverFlags {
   config: string;
   format?: "image" | "file";
   target?: string;
@@ -22,7 +30,7 @@ interface Options extends OutputFlags {
 
 export function packageCommand(kind: ModuleKind, io: Io, env: NodeJS.ProcessEnv = process.env): Command {
   const command = `${kind} package`;
-  return new Command("package")
+  const cmd = new Command("package")
     .description(
       kind === "buildpack"
         ? "Package a buildpack and its dependencies as a buildpackage: an image or a .cnb file"
@@ -39,25 +47,33 @@ export function packageCommand(kind: ModuleKind, io: Io, env: NodeJS.ProcessEnv 
         "an image, or a .cnb file (default: file when <name> ends in .cnb)",
       ).choices(["image", "file"]),
     )
-    .option("--publish", "push the image to its registry (--format image)")
+    .option("--publish", "push the image to its registry (--format image; default: the driver's image store)")
     .option("--output <oci:dir>", "write the image into an OCI layout directory (--format image)")
     .option(
       "--target <os/arch>",
       "the platform packaged for and taken from multi-platform images (default linux/amd64)",
     )
     .option("--label <key=value>", "add a label to the package (repeatable)", collectLabel)
-    .option("--json", "print the result as JSON on stdout")
-    .action(async (name: string, opts: Options) => {
-      const output = await packageOutput(command, name, opts, io);
-      const image = await createPackage(
-        { kind, config: opts.config, output, labels: opts.label },
+    .option("--json", "print the result as JSON on stdout");
+  return addDriverOptions(cmd).action(async (name: string, opts: Options) => {
+    const output = await packageOutput(command, name, opts, io);
+    const author = (to: Output) =>
+      createPackage(
+        { kind, config: opts.config, output: to, labels: opts.label },
         authoringOptions(env, opts.target),
       );
-      printAuthored(io, kind === "buildpack" ? "buildpackage" : "extension package", image, opts.json);
-    });
+    const image = output ? await author(output) : await saveToStore(name, opts, env, author);
+    printAuthored(io, kind === "buildpack" ? "buildpackage" : "extension package", image, opts.json);
+  });
 }
 
-async function packageOutput(command: string, name: string, opts: Options, io: Io): Promise<Output> {
+/** Where the package goes; undefined: the driver's image store. */
+async function packageOutput(
+  command: string,
+  name: string,
+  opts: Options,
+  io: Io,
+): Promise<Output | undefined> {
   const format = opts.format ?? (extname(name) === CNB ? "file" : "image");
   if (format === "image") return outputOf(command, name, opts);
   if (opts.publish || opts.output) {

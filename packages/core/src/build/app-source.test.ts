@@ -78,7 +78,7 @@ describe("the app source", () => {
     const reading = extract();
     reading.on("entry", (h, stream, next) => {
       const chunks: Buffer[] = [];
-      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("data", (c) => chunks.push(Buffer.from(c as Uint8Array)));
       stream.on("end", () => {
         entries.push({
           name: h.name,
