@@ -161,6 +161,37 @@ describe("rebaseImage", () => {
     expect([forced.config.architecture, forced.config.variant]).toEqual(["arm64", "v8"]);
   });
 
+  it("leaves the old base's closing empty-layer history behind, so a second rebase onto the same base changes nothing", () => {
+    const withUser = (parts: ImageParts, after: number, user: string): ImageParts => {
+      const history = [...(parts.config.history ?? [])];
+      history.splice(after + 1, 0, { created_by: `USER ${user}`, empty_layer: true });
+      return { ...parts, config: { ...parts.config, history } };
+    };
+    const base = { ...newBase, ...withUser(newBase, 2, "new") };
+    const once = rebaseImage({
+      app: withUser(app, 1, "old"),
+      newBase: base,
+      label: appLabel,
+      force: false,
+      renameRunImage: false,
+    });
+    expect(once.config.history?.map((h) => h.created_by)).toEqual([
+      "1",
+      "4",
+      "5",
+      "USER new",
+      "Application Layer",
+    ]);
+    const twice = rebaseImage({
+      app: once,
+      newBase: base,
+      label: once.label,
+      force: false,
+      renameRunImage: false,
+    });
+    expect(twice.digest).toBe(once.digest);
+  });
+
   it("drops history that does not match the layers, and updates base annotations", () => {
     const noHistory = image(
       [

@@ -128,14 +128,22 @@ function rebasedLabels(
   return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-/** Index of the first history entry after the one that made layer `layer` (0-based); undefined if they disagree. */
+/**
+ * Index of the app's first history entry: the first after the one that made layer `layer` (0-based) and the
+ * empty-layer entries that follow it, which are the old base's (its closing `USER`, `ENV`...: the new base
+ * brings its own); undefined if history and layers disagree.
+ */
 function historyAfterLayer(history: History, layers: number, layer: number): number | undefined {
   const made = history.filter((h) => !h.empty_layer).length;
   if (made !== layers) return undefined;
   let seen = -1;
   for (let i = 0; i < history.length; i++) {
     if (!history[i]?.empty_layer) seen++;
-    if (seen === layer) return i + 1;
+    if (seen === layer) {
+      let next = i + 1;
+      while (history[next]?.empty_layer) next++;
+      return next;
+    }
   }
   return undefined;
 }

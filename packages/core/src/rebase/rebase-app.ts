@@ -26,7 +26,7 @@ import {
 } from "../inspect/app-image.js";
 import { type RebasedImage, rebaseImage } from "./image.js";
 import { checkRebase, RebaseRefused } from "./rules.js";
-import { pushRebased, writeRebasedLayout } from "./write.js";
+import { type LayerTransfer, pushRebased, writeRebasedLayout } from "./write.js";
 
 export interface RebaseAppRequest {
   /** The name the rebased image is written as (and read from, without `previousImage`). */
@@ -61,6 +61,11 @@ export interface RebaseAppReport {
   /** The run image top layer before the rebase. */
   readonly previousTopLayer: string;
   readonly layers: { readonly runImage: number; readonly app: number };
+  /**
+   * How the layers reached the result, over every name written: in a registry they are there or mounted,
+   * never sent; in the store's layout repository only run image layers the app's layout lacks are copied.
+   */
+  readonly transfer: LayerTransfer;
   /** The config's digest: the image id in a store. */
   readonly id: string;
   /** The manifest's digest (what a registry names it by). */
@@ -123,10 +128,17 @@ export async function rebaseApp(
     throw err;
   }
   let id = rebased.manifest.config.digest;
+  const transfer: LayerTransfer = { existing: 0, mounted: 0, copied: 0, bytes: 0 };
+  const count = (layers: LayerTransfer) => {
+    for (const key of ["existing", "mounted", "copied", "bytes"] as const) transfer[key] += layers[key];
+  };
   if (publish || !driver) {
-    for (const name of names) await pushRebased(client, name, rebased, { base: runImage.name, app: appName });
+    for (const name of names)
+      count((await pushRebased(client, name, rebased, { base: runImage.name, app: appName })).layers);
   } else {
-    id = await saveInStore(driver, req, appName, runImage.name, rebased);
+    const saved = await saveInStore(driver, req, appName, runImage.name, rebased);
+    count(saved.layers);
+    id = saved.id;
   }
   return {
     image: req.image,
@@ -143,6 +155,7 @@ export async function rebaseApp(
       runImage: rebased.baseLayerCount,
       app: rebased.manifest.layers.length - rebased.baseLayerCount,
     },
+    transfer,
     id,
     digest: rebased.digest,
     warnings: decision.warnings,
@@ -224,23 +237,23 @@ async function pullRunImage(
   }
 }
 
-/** Writes the rebased image to the layout repository and imports it into the store; resolves to its id. */
+/** Writes the rebased image to the layout repository and imports it into the store. */
 async function saveInStore(
   driver: RuntimeDriver,
   req: RebaseAppRequest,
   appName: string,
   runName: string,
   rebased: RebasedImage,
-): Promise<string> {
+): Promise<{ id: string; layers: LayerTransfer }> {
   const repo = layoutRepoDir(req.cacheRoot, driver.name, req.image);
   const dir = layoutPath(repo, req.image);
-  await writeRebasedLayout(dir, parseReference(req.image).tag ?? "latest", rebased, {
+  const written = await writeRebasedLayout(dir, parseReference(req.image).tag ?? "latest", rebased, {
     baseDir: layoutPath(repo, runName),
     appDir: layoutPath(repo, appName),
   });
   const stored = await driver.images.importOciLayout(dir, { tag: req.image });
   for (const tag of req.tags ?? []) await driver.images.tag(req.image, tag);
-  return stored.id;
+  return { id: stored.id, layers: written.layers };
 }
 
 /** The run image the label records, chosen as for a build: the one on the image's registry first. */
