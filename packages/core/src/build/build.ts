@@ -136,10 +136,19 @@ async function buildWith(
     );
   let layoutRepo: string | undefined;
   if (!publish) {
-    if (!driver.capabilities.bindMounts)
-      throw new CnbpError("CNBP_USAGE", `driver ${driver.name} cannot put images into a store of its own`, {
-        hints: ["build with --publish to push the image to a registry"],
-      });
+    // the image reaches the store through an OCI layout the exporter writes into a bind-mounted directory
+    const { bindMounts, ociLayoutImport, ociLayoutExport } = driver.capabilities;
+    const lacks = !bindMounts
+      ? "it cannot mount a host directory"
+      : !ociLayoutImport || !ociLayoutExport
+        ? "it cannot import OCI layouts"
+        : undefined;
+    if (lacks)
+      throw new CnbpError(
+        "CNBP_UNSUPPORTED",
+        `driver ${driver.name} cannot put images into an image store of its own (${lacks})`,
+        { hints: ["build with --publish to push the image to a registry"] },
+      );
     const run = await pullRunImage(driver, runImage, policy, builder);
     layoutRepo = layoutRepoDir(req.cacheRoot, driver.name, req.image);
     await stageImage(driver.images, run, runImage, layoutRepo);
