@@ -9,18 +9,43 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DriverError, readLayer } from "@cnbp/core";
+import { labelArgs } from "./names.js";
 import { DRIVER_NAME, failed, type PodmanCli, podman, podmanOk, spawnPodman } from "./podman.js";
 
 /** An image with no files at all: it is only ever created from, never run. */
-export const HELPER_IMAGE = "localhost/cnbp-podman/helper:1";
+const HELPER_IMAGE = "localhost/cnbp-podman/helper:1";
 
-export async function ensureHelperImage(cli: PodmanCli): Promise<void> {
-  const exists = await podman(cli, "workspace", ["image", "exists", HELPER_IMAGE]);
-  if (exists.exitCode === 0) return;
-  // an empty tar is two zero blocks
-  await podmanOk(cli, "workspace", ["import", "--change", 'CMD ["/cnbp-helper"]', "-", HELPER_IMAGE], {
-    input: Buffer.alloc(1024),
-  });
+/**
+ * Creates the helper container `name` with `podmanVolumes` mounted in order at `helperMount(i)`; the helper
+ * image is made only when podman does not know it, so a workspace pays no call to check for it.
+ */
+export async function createHelper(
+  cli: PodmanCli,
+  name: string,
+  labels: Readonly<Record<string, string>>,
+  podmanVolumes: readonly string[],
+): Promise<void> {
+  const mounts = podmanVolumes.flatMap((v, i) => ["--volume", `${v}:${helperMount(i)}`]);
+  const create = () =>
+    podman(cli, "workspace", [
+      "create",
+      "--pull",
+      "never",
+      "--name",
+      name,
+      ...labelArgs(labels),
+      ...mounts,
+      HELPER_IMAGE,
+    ]);
+  let r = await create();
+  if (r.exitCode !== 0 && /image not known/i.test(r.stderr)) {
+    // an empty tar is two zero blocks
+    await podmanOk(cli, "workspace", ["import", "--change", 'CMD ["/cnbp-helper"]', "-", HELPER_IMAGE], {
+      input: Buffer.alloc(1024),
+    });
+    r = await create();
+  }
+  if (r.exitCode !== 0) throw failed("workspace", r);
 }
 
 /** Where volume number `index` is mounted in the helper container. */

@@ -1,9 +1,21 @@
-/** One step: create the container, attach to it streaming its output, read its exit code, remove it. */
+/**
+ * One step in as few podman calls as possible: `podman run` (create, start and attach in one process),
+ * streaming its output; its exit code is the container's unless podman may have failed; then `rm`.
+ */
 import type { Readable } from "node:stream";
 import type { ContainerStep, StepIO, StepResult } from "@cnbp/core";
 import { DriverError } from "@cnbp/core";
 import { labelArgs, uniqueName } from "./names.js";
-import { cancelled, DRIVER_NAME, failed, type PodmanCli, podman, podmanOk, spawnPodman } from "./podman.js";
+import {
+  cancelled,
+  DRIVER_NAME,
+  failed,
+  isNotKnown,
+  lastLines,
+  type PodmanCli,
+  podman,
+  spawnPodman,
+} from "./podman.js";
 
 export interface RunContext {
   readonly cli: PodmanCli;
@@ -15,42 +27,69 @@ export interface RunContext {
 
 const OP = "workspace.run";
 
+/** Exit codes `podman run` also uses for its own failures (125) and for a command it could not start (126, 127). */
+const PODMAN_CODES = new Set([125, 126, 127]);
+
+/** How much of the step's stderr is kept to explain a podman failure. */
+const STDERR_TAIL_BYTES = 8192;
+
 export async function runStep(ctx: RunContext, step: ContainerStep, io: StepIO): Promise<StepResult> {
-  const args = createArgs(ctx, step);
+  const args = runArgs(ctx, step);
   if (io.signal?.aborted) throw cancelled(OP);
-  const exists = await podman(ctx.cli, OP, ["image", "exists", step.image]);
-  if (exists.exitCode !== 0)
-    throw new DriverError("CNBP_IMAGE_NOT_FOUND", DRIVER_NAME, OP, `no image ${JSON.stringify(step.image)}`, {
-      hints: ["a step never pulls: pull the image first"],
-    });
   const name = uniqueName("cnbp", ctx.buildId, "step");
   try {
-    const created = await podman(ctx.cli, OP, ["create", "--name", name, ...args]);
-    if (created.exitCode !== 0)
-      throw failed(OP, created, /image not known/i.test(created.stderr) ? "CNBP_IMAGE_NOT_FOUND" : undefined);
-    await attach(ctx.cli, name, io);
-    const state = await podmanOk(ctx.cli, OP, [
-      "inspect",
-      "--format",
-      "{{.State.Status}} {{.State.ExitCode}}",
-      name,
-    ]);
-    const [status, code] = state.trim().split(" ");
-    if (status !== "exited" && status !== "stopped")
-      throw new DriverError("CNBP_DRIVER_FAILED", DRIVER_NAME, OP, `the container did not run (${status})`);
-    return { exitCode: Number.parseInt(code ?? "", 10) };
+    const { exitCode, stderrTail } = await attach(ctx.cli, ["run", "--name", name, ...args], name, io);
+    if (exitCode !== undefined && !PODMAN_CODES.has(exitCode)) return { exitCode };
+    return { exitCode: await recordedExitCode(ctx.cli, name, step.image, exitCode, stderrTail) };
   } finally {
     await podman(ctx.cli, OP, ["rm", "--force", "--ignore", "--time", "0", name]).catch(() => {});
   }
 }
 
-/** `podman start --attach`, output to the sinks; an abort stops the container (SIGTERM, SIGKILL after 10 s). */
-async function attach(cli: PodmanCli, name: string, io: StepIO): Promise<void> {
-  const proc = spawnPodman(cli, ["start", "--attach", name], { stdin: "ignore" });
-  const drain = (stream: Readable | null, sink: StepIO["stdout"]) =>
+/**
+ * The exit code podman recorded for the container, asked when `podman run`'s own code cannot tell a container
+ * exit from a podman failure: no container means podman failed before creating it.
+ */
+async function recordedExitCode(
+  cli: PodmanCli,
+  name: string,
+  image: string,
+  runCode: number | undefined,
+  stderrTail: string,
+): Promise<number> {
+  const state = await podman(cli, OP, ["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", name]);
+  if (state.exitCode !== 0) {
+    if (/image not known/i.test(stderrTail))
+      throw new DriverError("CNBP_IMAGE_NOT_FOUND", DRIVER_NAME, OP, `no image ${JSON.stringify(image)}`, {
+        hints: ["a step never pulls: pull the image first"],
+      });
+    if (!isNotKnown(state.stderr)) throw failed(OP, state);
+    throw failed(OP, { exitCode: runCode ?? 1, stdout: "", stderr: stderrTail });
+  }
+  const [status, code] = state.stdout.trim().split(" ");
+  if (status !== "exited" && status !== "stopped")
+    throw new DriverError("CNBP_DRIVER_FAILED", DRIVER_NAME, OP, `the container did not run (${status})`, {
+      hints: lastLines(stderrTail),
+    });
+  return Number.parseInt(code ?? "", 10);
+}
+
+/** Runs `podman ...args` with its output to the sinks; an abort stops container `name` (SIGTERM, SIGKILL after 10 s). */
+async function attach(
+  cli: PodmanCli,
+  args: readonly string[],
+  name: string,
+  io: StepIO,
+): Promise<{ exitCode: number | undefined; stderrTail: string }> {
+  const proc = spawnPodman(cli, args, { stdin: "ignore" });
+  let tail = Buffer.alloc(0);
+  const drain = (stream: Readable | null, sink: StepIO["stdout"], keep: boolean) =>
     new Promise<void>((resolve) => {
       if (!stream) return resolve();
-      stream.on("data", (chunk: Buffer) => sink.write(chunk));
+      stream.on("data", (chunk: Buffer) => {
+        sink.write(chunk);
+        if (keep) tail = Buffer.concat([tail, chunk]).subarray(-STDERR_TAIL_BYTES);
+      });
       stream.once("end", resolve);
       stream.once("close", resolve);
     });
@@ -61,18 +100,20 @@ async function attach(cli: PodmanCli, name: string, io: StepIO): Promise<void> {
   };
   io.signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    await Promise.all([
+    const [r] = await Promise.all([
       proc,
-      drain(proc.stdout as Readable | null, io.stdout),
-      drain(proc.stderr as Readable | null, io.stderr),
+      drain(proc.stdout as Readable | null, io.stdout, false),
+      drain(proc.stderr as Readable | null, io.stderr, true),
     ]);
     if (aborted || io.signal?.aborted) throw cancelled(OP);
+    // no exit code: podman ended by a signal or never started
+    return { exitCode: r.exitCode, stderrTail: tail.toString() };
   } finally {
     io.signal?.removeEventListener("abort", onAbort);
   }
 }
 
-function createArgs(ctx: RunContext, step: ContainerStep): string[] {
+function runArgs(ctx: RunContext, step: ContainerStep): string[] {
   const args = ["--pull", "never", ...labelArgs({ ...ctx.labels, ...step.labels })];
   if (step.user) args.push("--user", step.user);
   for (const [k, v] of Object.entries(step.env ?? {})) args.push("--env", `${k}=${v}`);

@@ -5,12 +5,13 @@ import {
   DriverError,
   type StepIO,
   type StepResult,
+  type VolumeSpec,
   type Workspace,
   type WorkspaceSpec,
 } from "@cnbp/core";
-import { copyIn, copyOut, ensureHelperImage, HELPER_IMAGE, helperMount } from "./helper.js";
+import { copyIn, copyOut, createHelper, helperMount } from "./helper.js";
 import { BUILD_LABEL, labelArgs, safe, uniqueName } from "./names.js";
-import { DRIVER_NAME, type PodmanCli, podman, podmanOk } from "./podman.js";
+import { DRIVER_NAME, failed, type PodmanCli, podman, podmanOk } from "./podman.js";
 import { runStep } from "./run.js";
 
 interface Volume {
@@ -23,41 +24,54 @@ interface Volume {
 
 export async function createWorkspace(cli: PodmanCli, spec: WorkspaceSpec): Promise<Workspace> {
   const labels = { ...spec.labels, [BUILD_LABEL]: spec.buildId };
-  const volumes: Volume[] = [];
-  let helper: string | undefined;
+  const helper = uniqueName("cnbp", spec.buildId, "helper");
+  let volumes: Volume[] = [];
   try {
-    for (const v of spec.volumes) {
-      const podmanName = v.persistentName ? safe(v.persistentName) : uniqueName("cnbp", spec.buildId, v.name);
-      const exists = v.persistentName && (await podman(cli, "workspace", ["volume", "exists", podmanName]));
-      const reuse = exists !== undefined && exists !== "" && exists.exitCode === 0;
-      const volumeLabels = { ...labels, ...v.labels };
-      if (!reuse)
-        await podmanOk(cli, "workspace", ["volume", "create", ...labelArgs(volumeLabels), podmanName]);
-      volumes.push({ name: v.name, podmanName, persistent: !!v.persistentName, created: !reuse });
-    }
-    await ensureHelperImage(cli);
-    helper = uniqueName("cnbp", spec.buildId, "helper");
-    const mounts = volumes.flatMap((v, i) => ["--volume", `${v.podmanName}:${helperMount(i)}`]);
-    await podmanOk(cli, "workspace", [
-      "create",
-      "--name",
+    // one podman process per volume, all at once: podman's start-up, not the work, is most of a call's time
+    const made = await Promise.allSettled(
+      spec.volumes.map((v) => createVolume(cli, v, spec.buildId, labels)),
+    );
+    volumes = made.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    const failure = made.find((r) => r.status === "rejected");
+    if (failure) throw failure.reason;
+    await createHelper(
+      cli,
       helper,
-      ...labelArgs(labels),
-      ...mounts,
-      HELPER_IMAGE,
-    ]);
+      labels,
+      volumes.map((v) => v.podmanName),
+    );
     for (const [i, v] of spec.volumes.entries())
       if (v.owner && volumes[i]?.created) await chownRoot(cli, helper, helperMount(i), v.owner);
   } catch (err) {
-    if (helper) await podman(cli, "workspace", ["rm", "--force", "--ignore", helper]).catch(() => {});
-    for (const v of volumes.filter((v) => v.created))
-      await podman(cli, "workspace", ["volume", "rm", "--force", v.podmanName]).catch(() => {});
+    await podman(cli, "workspace", ["rm", "--force", "--ignore", helper]).catch(() => {});
+    const created = volumes.filter((v) => v.created).map((v) => v.podmanName);
+    if (created.length)
+      await podman(cli, "workspace", ["volume", "rm", "--force", ...created]).catch(() => {});
     if (err instanceof DriverError && err.code === "CNBP_DRIVER_FAILED") throw err;
     throw new DriverError("CNBP_DRIVER_FAILED", DRIVER_NAME, "workspace", String((err as Error).message), {
       cause: err,
     });
   }
   return new PodmanWorkspace(cli, spec.buildId, labels, volumes, helper);
+}
+
+/** Creates the volume of `v`, or reuses its persistent volume when that exists: one podman call either way. */
+async function createVolume(
+  cli: PodmanCli,
+  v: VolumeSpec,
+  buildId: string,
+  labels: Readonly<Record<string, string>>,
+): Promise<Volume> {
+  const podmanName = v.persistentName ? safe(v.persistentName) : uniqueName("cnbp", buildId, v.name);
+  const r = await podman(cli, "workspace", [
+    "volume",
+    "create",
+    ...labelArgs({ ...labels, ...v.labels }),
+    podmanName,
+  ]);
+  const reused = r.exitCode !== 0 && !!v.persistentName && /already exists/i.test(r.stderr);
+  if (r.exitCode !== 0 && !reused) throw failed("workspace", r);
+  return { name: v.name, podmanName, persistent: !!v.persistentName, created: !reused };
 }
 
 /** Sets a volume root's owner by copying a tar whose `./` entry has that owner. */
@@ -126,13 +140,19 @@ class PodmanWorkspace implements Workspace {
   async dispose(opts: { keep?: readonly string[]; removePersistent?: boolean } = {}): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    const doomed = this.volumes
+      .filter((v) => !opts.keep?.includes(v.name) && (!v.persistent || opts.removePersistent))
+      .map((v) => v.podmanName);
+    // never throws: a volume already gone is fine, anything left is what a leak check reports.
+    // `volume rm --force` removes the containers using a volume first, so one call removes the helper too.
+    const removeVolumes = () =>
+      podman(this.cli, "workspace.dispose", ["volume", "rm", "--force", ...doomed]).then(
+        (r) => r.exitCode === 0,
+        () => false,
+      );
+    if (doomed.length > 0 && (await removeVolumes())) return;
     await podman(this.cli, "workspace.dispose", ["rm", "--force", "--ignore", this.helper]).catch(() => {});
-    const doomed = this.volumes.filter(
-      (v) => !opts.keep?.includes(v.name) && (!v.persistent || opts.removePersistent),
-    );
-    // never throws: a volume already gone is fine, anything left is what a leak check reports
-    for (const v of doomed)
-      await podman(this.cli, "workspace.dispose", ["volume", "rm", "--force", v.podmanName]).catch(() => {});
+    if (doomed.length > 0) await removeVolumes();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
