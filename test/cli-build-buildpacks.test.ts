@@ -1,7 +1,8 @@
 /**
  * `cnbp build --buildpack` and project.toml's buildpacks on Podman, with a builder made by `cnbp builder
- * create` on the busybox stack: buildpacks from a directory, a .tgz and a `docker://` buildpackage are
- * mounted into the phases (the builder image stays as it is), detected, built, and their processes run;
+ * create` on the busybox stack: buildpacks from a directory, a .tgz and `docker://` buildpackages (one a
+ * composite with its dependency) are mounted into the phases (the builder image stays as it is), detected,
+ * built, and their processes run;
  * `<id>@<version>` picks the builder's own; project.toml's group, pre and post (an inline script too) order
  * them; bad input stops before any container with the flag value named, leaving nothing behind.
  */
@@ -14,6 +15,7 @@ import { cnbp, inRegistry, REGISTRY, RUN_ID, STACKS } from "#test-utils";
 
 const BUILDER = `${REGISTRY}/cnbp-test/${RUN_ID}/bp-builder:1`;
 const PACKAGE = `${REGISTRY}/cnbp-test/${RUN_ID}/extra-pkg:1`;
+const COMPOSITE = `${REGISTRY}/cnbp-test/${RUN_ID}/meta-pkg:1`;
 const APP_IMAGE = `localhost/cnbp-test/${RUN_ID}/bp-app:1`;
 
 const descriptor = (id: string, version: string, api = "0.12") =>
@@ -48,7 +50,15 @@ const FILES: Record<string, string> = {
   ...extra("bp/extra-tgz", "ex/extra-tgz", "2.0.0", "tgz", "from the tgz"),
   ...extra("bp/extra-pkg", "ex/extra-pkg", "3.0.0", "pkg", "from the buildpackage"),
   ...extra("bp/old-api", "ex/old-api", "1.0.0", "old", "never", "0.6"),
+  ...extra("bp/dep", "ex/dep", "1.0.0", "dep", "from the dependency"),
+  "bp/meta/buildpack.toml":
+    'api = "0.10"\n[buildpack]\nid = "ex/meta"\nversion = "1.0.0"\n[[order]]\n[[order.group]]\nid = "ex/dep"\nversion = "1.0.0"\n',
+  "bp/windows/buildpack.toml":
+    'api = "0.10"\n[buildpack]\nid = "ex/windows"\nversion = "1.0.0"\n[[targets]]\nos = "windows"\n',
+  "bp/windows/bin/detect": "#!/bin/sh\nexit 0\n",
+  "bp/windows/bin/build": "#!/bin/sh\nexit 0\n",
   "extra-pkg.toml": '[buildpack]\nuri = "bp/extra-pkg"\n',
+  "meta-pkg.toml": '[buildpack]\nuri = "bp/meta"\n[[dependencies]]\nuri = "bp/dep"\n',
   "builder.toml": [
     '[[buildpacks]]\nuri = "bp/runtime"',
     '[[buildpacks]]\nuri = "bp/app"',
@@ -130,6 +140,11 @@ beforeAll(async () => {
     { env },
   );
   expect(packaged.exitCode, packaged.stderr).toBe(0);
+  const composite = await cnbp(
+    ["buildpack", "package", COMPOSITE, "--config", join(dir, "meta-pkg.toml"), "--publish"],
+    { env },
+  );
+  expect(composite.exitCode, composite.stderr).toBe(0);
 });
 
 afterAll(async () => {
@@ -173,6 +188,16 @@ describe("cnbp build --buildpack", () => {
     expect(await runProcess("tgz")).toMatchObject({ exitCode: 0, stdout: "from the tgz" });
     expect(await runProcess("pkg")).toMatchObject({ exitCode: 0, stdout: "from the buildpackage" });
     expect(await podman(["run", "--rm", APP_IMAGE])).toMatchObject({ exitCode: 0, stdout: "the app" });
+    expect(await leftovers()).toEqual(NOTHING_LEFT);
+  });
+
+  it("mounts a composite buildpackage's dependencies and orders its entry", async () => {
+    const app = await writeApp("composite", { "app.txt": "the app\n" });
+    const r = await build(app, ["--buildpack", `docker://${COMPOSITE}`, "--buildpack", "ex/app@1.0.0"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(detected(r.stdout), r.stdout).toEqual(["ex/dep 1.0.0", "ex/app 1.0.0"]);
+    expect(built(r.stdout)).toEqual(["ex/dep: building", "ex/app: building"]);
+    expect(await runProcess("dep")).toMatchObject({ exitCode: 0, stdout: "from the dependency" });
     expect(await leftovers()).toEqual(NOTHING_LEFT);
   });
 
@@ -265,6 +290,15 @@ describe("cnbp build --buildpack: bad input", () => {
     expect(r).toMatchObject({
       exitCode: 1,
       stderr: `error: --buildpack "./bp/old-api": buildpack ex/old-api@1.0.0 has Buildpack API 0.6, which the lifecycle of builder ${BUILDER} does not support (it supports 0.7, 0.8, 0.9, 0.10, 0.11, 0.12)\n  hint: use a version of the buildpack for an API the builder's lifecycle supports, or a newer builder`,
+    });
+    expect(await leftovers()).toEqual(NOTHING_LEFT);
+  });
+
+  it("names a buildpack whose targets do not include the builder's", async () => {
+    const r = await build(app, ["--buildpack", "./bp/windows"]);
+    expect(r).toMatchObject({
+      exitCode: 1,
+      stderr: `error: --buildpack "./bp/windows": buildpack ex/windows@1.0.0 runs on windows/*, not on builder ${BUILDER}'s linux/amd64\n  hint: use a builder for one of the buildpack's targets`,
     });
     expect(await leftovers()).toEqual(NOTHING_LEFT);
   });
