@@ -7,6 +7,7 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DriverDiscovery, findDriver, loadDriver, type RuntimeDriver } from "@cnbp/core";
 import { runtimeDriverContract } from "@cnbp/driver-testkit";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cnbp, type NpmRegistry, npmPack, REGISTRY, REPO_ROOT, startNpmRegistry } from "#test-utils";
 
@@ -196,3 +197,59 @@ runtimeDriverContract(
   // it cannot import OCI layouts: the image store tests get their image from the local registry
   { registry: REGISTRY },
 );
+
+describe("a build on the installed third-party driver", () => {
+  it("builds and publishes examples/hello, which then runs; without --publish it says the driver has no store", async () => {
+    const u = user();
+    const installed = await u.run("driver", "install", "--registry", registry.url, "cnbp-driver-podcli");
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    const id = relative(tmpdir(), tmp)
+      .replace(/[^a-z0-9]/gi, "")
+      .toLowerCase();
+    const builder = `${REGISTRY}/cnbp-test/${id}/podcli-builder:1`;
+    const image = `${REGISTRY}/cnbp-test/${id}/podcli-app:1`;
+    const made = await u.run(
+      "builder",
+      "create",
+      builder,
+      "--config",
+      join(REPO_ROOT, "examples/hello/builder.toml"),
+      "--publish",
+    );
+    expect(made.exitCode, made.stderr).toBe(0);
+    const app = join(REPO_ROOT, "examples/hello/app");
+    const args = [
+      "build",
+      image,
+      "--path",
+      app,
+      "--builder",
+      builder,
+      "--driver",
+      "podcli",
+      "--network",
+      "host",
+    ];
+    const built = await u.run(...args, "--publish", "--trust-builder");
+    expect(built.exitCode, built.stderr).toBe(0);
+    expect(built.stdout.trim().split("\n").at(-1)).toMatch(/^Built \S+, pushed to its registry, in [\d.]+ s/);
+    const ran = await execa("podman", ["run", "--rm", "--pull", "always", "--tls-verify=false", image], {
+      reject: false,
+    });
+    expect(ran).toMatchObject({
+      exitCode: 0,
+      stdout: "Hello from a Cloud Native Buildpacks app built by cnbp!",
+    });
+    await execa("podman", ["rmi", "-f", image, builder], { reject: false });
+    const caches = await execa("podman", ["volume", "ls", "-q", "--filter", `label=io.cnbp.image=${image}`]);
+    for (const v of caches.stdout.split("\n").filter(Boolean))
+      await execa("podman", ["volume", "rm", "-f", v]);
+
+    const local = await u.run(...args);
+    expect(local).toMatchObject({
+      exitCode: 1,
+      stderr:
+        "error: driver podcli cannot put images into an image store of its own (it cannot import OCI layouts)\n  hint: build with --publish to push the image to a registry",
+    });
+  });
+});
