@@ -18,6 +18,9 @@ const BUILDER = `${REGISTRY}/${PREFIX}/rebase-builder:1`;
 const APP = `localhost/${PREFIX}/rebase-app:1`;
 const PUBLISHED = `${REGISTRY}/${PREFIX}/rebase-app:1`;
 const NOT_REBASABLE = `localhost/${PREFIX}/not-rebasable:1`;
+/** Names a rebase with --previous-image APP and --tag writes. */
+const COPY = `localhost/${PREFIX}/rebase-copy:1`;
+const COPY_TAG = `localhost/${PREFIX}/rebase-copy:2`;
 
 const FILES: Record<string, string> = {
   "bp/hello/buildpack.toml": [
@@ -167,7 +170,19 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  await podman(["rmi", "-f", "--ignore", APP, PUBLISHED, NOT_REBASABLE, RUN_IMAGE, BUILDER, ...replaced]);
+  await podman([
+    "rmi",
+    "-f",
+    "--ignore",
+    APP,
+    PUBLISHED,
+    NOT_REBASABLE,
+    COPY,
+    COPY_TAG,
+    RUN_IMAGE,
+    BUILDER,
+    ...replaced,
+  ]);
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -269,7 +284,7 @@ describe("cnbp rebase", () => {
   beforeAll(async () => {
     oldRun = await diffIds(STACKS.busybox.run);
     // v2 of the run image under the same name, as a stack maintainer publishes a patched run image
-    await podman(["build", "--tls-verify=false", "-t", RUN_IMAGE, join(dir, "run-v2")]);
+    await podman(["build", "--layers=false", "--tls-verify=false", "-t", RUN_IMAGE, join(dir, "run-v2")]);
     await podman(["push", "--tls-verify=false", RUN_IMAGE]);
     newRun = await diffIds(RUN_IMAGE);
     expect(newRun.slice(0, -1)).toEqual(oldRun);
@@ -319,6 +334,13 @@ describe("cnbp rebase", () => {
       },
       previousTopLayer: oldRun.at(-1),
       layers: { runImage: newRun.length, app: appLayers },
+      // every layer was in the app's repository already, or mounted from the run image's
+      transfer: {
+        existing: after.layers.filter((l) => before.layers.includes(l)).length,
+        mounted: after.layers.filter((l) => !before.layers.includes(l)).length,
+        copied: 0,
+        bytes: 0,
+      },
       id: after.config,
       digest: after.digest,
       warnings: [],
@@ -331,8 +353,43 @@ describe("cnbp rebase", () => {
     );
   });
 
+  it("writes the rebase of --previous-image under <image> and every --tag, leaving the previous one as it was", async () => {
+    const id = await imageId(APP);
+    const r = await run([
+      "rebase",
+      COPY,
+      "--previous-image",
+      APP,
+      "--tag",
+      COPY_TAG,
+      "--driver",
+      "podman",
+      "--pull-policy",
+      "never",
+      "--json",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.exitCode).toBe(0);
+    const layers = (await diffIds(APP)).length;
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      image: COPY,
+      tags: [COPY_TAG],
+      published: false,
+      previousImage: APP,
+      runImage: { name: RUN_IMAGE, reference: await imageId(RUN_IMAGE), topLayer: newRun.at(-1) },
+      previousTopLayer: newRun.at(-1),
+      layers: { runImage: newRun.length, app: layers - newRun.length },
+      // a new image's layout starts empty: every blob is copied into it once
+      transfer: { existing: 0, mounted: 0, copied: layers },
+      // the same app on the same run image: the very same image, as rebases are reproducible
+      id,
+      warnings: [],
+    });
+    expect([await imageId(COPY), await imageId(COPY_TAG), await imageId(APP)]).toEqual([id, id, id]);
+  });
+
   it("refuses an image marked not rebasable unless --force, then warns", async () => {
-    await podman(["build", "-t", NOT_REBASABLE, join(dir, "not-rebasable")]);
+    await podman(["build", "--layers=false", "-t", NOT_REBASABLE, join(dir, "not-rebasable")]);
     const refused = await run(["rebase", NOT_REBASABLE, "--driver", "podman", "--pull-policy", "never"]);
     expect([refused.exitCode, refused.stdout, refused.stderr]).toEqual([
       1,
