@@ -5,7 +5,7 @@
  *
  * The image read is `-previous-image`, else the first `<image>`. The new run image is `-run-image` (or the
  * deprecated `-image`), else the label's `runImage` (or legacy `stack.runImage`) with the mirror on the
- * rebased image's registry preferred. The rules of ../rebase/rules.ts decide what is refused; `-force`
+ * rebased image's registry preferred. The rules of core's rebase/rules.ts decide what is refused; `-force`
  * overrides what the spec lets it, with warnings.
  *
  * Layout mode (`CNB_USE_LAYOUT`/`CNB_LAYOUT_DIR`, or `-layout`/`-layout-dir` from 0.12, which the Go rebaser
