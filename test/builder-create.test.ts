@@ -521,6 +521,39 @@ describe("cnbp builder create", () => {
     expect(await readdir(join(dir, "tmp"))).toEqual([]);
   });
 
+  it("refuses a urn:cnb:registry buildpack, naming its line and what to give instead, and writes nothing", async () => {
+    const config = join(dir, "urn.toml");
+    await writeFile(
+      config,
+      [
+        '[[buildpacks]]\nuri = "bp/hello"',
+        '[[buildpacks]]\nuri = "urn:cnb:registry:ex/apt@0.1.0"',
+        '[[order]]\n[[order.group]]\nid = "examples/hello"',
+        `[build]\nimage = "${BUILD_IMAGE}"`,
+        `[run]\n[[run.images]]\nimage = "${RUN_IMAGE}"`,
+        "",
+      ].join("\n"),
+    );
+    const name = `${REPO}/urn:1`;
+    const r = await cnbp(["builder", "create", name, "--config", config, "--publish"], { env });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe(
+      `error: ${config}:4: buildpacks[1].uri "urn:cnb:registry:ex/apt@0.1.0" is a buildpack registry id, and cnbp reaches no buildpack registry: give the buildpackage the registry lists for ex/apt@0.1.0 as docker://<image>, or the buildpack's directory or .tgz`,
+    );
+    expect(await client.headManifest(parseReference(name))).toBeUndefined();
+    expect(await readdir(join(dir, "tmp"))).toEqual([]);
+
+    await writeFile(
+      config,
+      (await readFile(config, "utf8")).replace("urn:cnb:registry:ex/apt@0.1.0", "urn:cnb:builder:ex/apt"),
+    );
+    const other = await cnbp(["builder", "create", name, "--config", config, "--publish"], { env });
+    expect(other.exitCode).toBe(1);
+    expect(other.stderr).toBe(
+      `error: ${config}:4: buildpacks[1].uri "urn:cnb:builder:ex/apt" is not a source cnbp can read here: give a docker://<image> buildpackage, a directory, or a .tgz`,
+    );
+  });
+
   it("saves the builder into the driver's image store when neither --publish nor --output is given", async () => {
     const name = `localhost/cnbp-test/${RUN_ID}/stored-builder:1`;
     const config = await builderToml("stored.toml");

@@ -397,6 +397,21 @@ describe("cnbp buildpack package", () => {
     expect((await readdir(dir)).filter((f) => f.endsWith(".cnb")).sort()).toEqual(["hello.cnb", "outer.cnb"]);
   });
 
+  it("refuses a urn:cnb:registry dependency, naming its line and what to give instead", async () => {
+    const config = join(dir, "urn.toml");
+    await writeFile(
+      config,
+      '[buildpack]\nuri = "bp/meta"\n\n[[dependencies]]\nuri = "urn:cnb:registry:examples/hello"\n',
+    );
+    const r = await cnbp(["buildpack", "package", join(dir, "urn.cnb"), "-c", config], { env });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe(
+      `error: ${config}:5: dependencies[0].uri "urn:cnb:registry:examples/hello" is a buildpack registry id, and cnbp reaches no buildpack registry: give the buildpackage the registry lists for examples/hello as docker://<image>, or the buildpack's directory or .tgz`,
+    );
+    expect(await readdir(dir)).not.toContain("urn.cnb");
+    expect(await readdir(join(dir, "tmp"))).toEqual([]);
+  });
+
   it("packages for the platform --target names, which package.toml's [[targets]] must include", async () => {
     const config = join(dir, "arm.toml");
     await writeFile(config, '[buildpack]\nuri = "bp/hello"\n[[targets]]\nos = "linux"\narch = "arm64"\n');

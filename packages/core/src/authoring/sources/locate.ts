@@ -13,6 +13,8 @@ import { readLayer } from "../../image/index.js";
 import { SourceError } from "../context.js";
 import type { Scratch } from "../scratch.js";
 
+const REGISTRY_URN = "urn:cnb:registry:";
+
 export type Located =
   | { readonly kind: "dir"; readonly path: string }
   | { readonly kind: "archive"; readonly path: string }
@@ -21,11 +23,7 @@ export type Located =
 
 export async function locate(uri: string, baseDir: string, scratch: Scratch): Promise<Located> {
   if (uri.startsWith("docker://")) return { kind: "image", ref: uri.slice("docker://".length) };
-  if (uri.startsWith("urn:cnb:")) {
-    throw new SourceError(
-      `${JSON.stringify(uri)}: cnbp cannot resolve urn:cnb: ids yet: give the buildpackage as docker://<image> or a file`,
-    );
-  }
+  if (uri.startsWith("urn:cnb:")) throw unresolvableUrn(uri);
   if (/^https?:\/\//.test(uri)) return classifyFile(await download(uri, scratch));
   const path = uri.startsWith("file://") ? fileURLToPath(uri) : resolve(baseDir, uri);
   let isDir: boolean;
@@ -35,6 +33,22 @@ export async function locate(uri: string, baseDir: string, scratch: Scratch): Pr
     throw new SourceError(`${JSON.stringify(uri)}: ${path} does not exist`);
   }
   return isDir ? { kind: "dir", path } : classifyFile(path);
+}
+
+/**
+ * pack resolves `urn:cnb:registry:<id>[@<version>]` through the buildpack registry's index (a git repository
+ * on the internet) to the buildpackage image it lists; cnbp reaches no such index, so it asks for that image.
+ */
+function unresolvableUrn(uri: string): SourceError {
+  const registryId = uri.startsWith(REGISTRY_URN) ? uri.slice(REGISTRY_URN.length) : undefined;
+  if (registryId) {
+    return new SourceError(
+      `${JSON.stringify(uri)} is a buildpack registry id, and cnbp reaches no buildpack registry: give the buildpackage the registry lists for ${registryId} as docker://<image>, or the buildpack's directory or .tgz`,
+    );
+  }
+  return new SourceError(
+    `${JSON.stringify(uri)} is not a source cnbp can read here: give a docker://<image> buildpackage, a directory, or a .tgz`,
+  );
 }
 
 /** An OCI layout tar (it has an `oci-layout` file at its root) is a buildpackage; any other tar an archive. */
