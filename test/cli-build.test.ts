@@ -43,6 +43,7 @@ const FILES: Record<string, string> = {
     'echo "app: building with $(env | grep ^MODE= || echo MODE unset)"',
     '[ ! -f slow.txt ] || { echo "app: sleeping"; sleep 60; }',
     '[ ! -f fail.txt ] || { echo "app: fail.txt says to fail" >&2; exit 7; }',
+    '[ ! -f /data/note ] || echo "app: the mounted note says $(cat /data/note)"',
     'cat > "$CNB_LAYERS_DIR/launch.toml" <<TOML',
     "[[processes]]",
     'type = "web"',
@@ -278,6 +279,84 @@ describe.each(ENGINES)("cnbp build --driver %s", (engine) => {
     expect(performance.now() - sent).toBeLessThan(30_000);
     expect(await imageId(engine, image)).toBeUndefined();
     expect(await leftovers(engine, image)).toEqual({ containers: [], volumes: [] });
+  });
+});
+
+describe("cnbp build: flags that shape the build (Podman)", () => {
+  it("takes --env-file, a --volume, --run-image and --default-process", async () => {
+    const app = await writeApp("flags", { "app.txt": "flags app\n" });
+    const data = join(dir, "data");
+    await mkdir(data, { recursive: true });
+    await writeFile(join(data, "note"), "mounted");
+    await writeFile(join(dir, "build.env"), "# comment\nMODE=from-file\n\n");
+    const image = appImage("podman", "flags");
+    const r = await build("podman", image, app, [
+      ...["--env-file", join(dir, "build.env"), "--volume", `${data}:/data:ro`],
+      ...["--run-image", STACKS.busybox.run, "--default-process", "worker", "--json"],
+    ]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain("app: building with MODE=from-file");
+    expect(r.stderr).toContain("app: the mounted note says mounted");
+    expect(JSON.parse(r.stdout)).toMatchObject({ image, runImage: STACKS.busybox.run });
+    expect(await cli("podman", ["run", "--rm", image])).toMatchObject({ exitCode: 0, stdout: "flags app" });
+    await cli("podman", ["rmi", "-f", image]);
+  });
+
+  it("keeps the cache in a registry image with --cache-image", async () => {
+    const app = await writeApp("cache-image", { "app.txt": "x" });
+    const image = `${REGISTRY}/cnbp-test/${RUN_ID}/cache-image-app:1`;
+    const cacheImage = `${REGISTRY}/cnbp-test/${RUN_ID}/cache-image-app-cache:1`;
+    const args = ["--publish", "--network", "host", "--trust-builder", "--cache-image", cacheImage];
+    const first = await build("podman", image, app, args);
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(first.stdout.split("\n")).toContain("runtime: installing");
+    const again = await build("podman", image, app, args);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stdout.split("\n")).toContain("runtime: kept from the cache");
+  });
+
+  it("refuses a run image for another platform before any container starts", async () => {
+    const arm = `localhost/cnbp-test/${RUN_ID}/arm64-run:1`;
+    const rootfs = join(dir, "arm-rootfs.tar");
+    await execa("tar", ["-cf", rootfs, "-T", "/dev/null"]);
+    await execa("podman", ["import", "--arch", "arm64", rootfs, arm]);
+    const app = await writeApp("arm", { "app.txt": "x" });
+    const r = await build("podman", appImage("podman", "arm"), app, ["--run-image", arm]);
+    expect(r).toMatchObject({
+      exitCode: 1,
+      stderr: `error: run image ${arm} is for linux/arm64, but builder ${BUILDER} builds for linux/amd64\n  hint: choose a run image for the builder's platform with --run-image`,
+    });
+    expect(await leftovers("podman", appImage("podman", "arm"))).toEqual({ containers: [], volumes: [] });
+    await cli("podman", ["rmi", "-f", arm]);
+  });
+
+  // (a missing --env-file is not asserted: Node 20 itself reads --env-file anywhere on its command line and
+  // exits 9 before cnbp starts; Node 22 leaves it to cnbp)
+  it("says what is wrong with --env, --volume and --cache-image", async () => {
+    const app = await writeApp("bad-flags", { "app.txt": "x" });
+    const bad = async (extra: string[]) => {
+      const r = await build("podman", "x", app, extra);
+      return { exitCode: r.exitCode, stderr: r.stderr };
+    };
+    expect(await bad(["--env", "1X=y"])).toEqual({
+      exitCode: 2,
+      stderr:
+        'error: build: --env "1X=y": "1X" is not a variable name\n  hint: names are letters, digits and _, not starting with a digit',
+    });
+    expect(await bad(["--env", "CNBP_SURELY_UNSET_VAR"])).toEqual({
+      exitCode: 2,
+      stderr:
+        "error: build: --env CNBP_SURELY_UNSET_VAR takes its value from your environment, where it is not set\n  hint: give it as --env CNBP_SURELY_UNSET_VAR=<value>, or export CNBP_SURELY_UNSET_VAR",
+    });
+    expect(await bad(["--volume", "relative:/data"])).toEqual({
+      exitCode: 2,
+      stderr:
+        'error: build: --volume "relative:/data" is not <host dir>:<container dir>[:ro|rw]\n  hint: both paths are absolute, e.g. --volume /srv/data:/data:ro',
+    });
+    expect(await bad(["--cache-image", `${REGISTRY}/x/cache:1`])).toEqual({
+      exitCode: 2,
+      stderr: "error: build: --cache-image needs --publish (the cache image goes to a registry)",
+    });
   });
 });
 
