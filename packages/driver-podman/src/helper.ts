@@ -9,8 +9,8 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DriverError, readLayer } from "@cnbp/core";
-import { labelArgs } from "./names.js";
 import { DRIVER_NAME, failed, type PodmanCli, podman, podmanOk, spawnPodman } from "./podman.js";
+import { libpod } from "./service.js";
 
 /** An image with no files at all: it is only ever created from, never run. */
 const HELPER_IMAGE = "localhost/cnbp-podman/helper:1";
@@ -25,18 +25,13 @@ export async function createHelper(
   labels: Readonly<Record<string, string>>,
   podmanVolumes: readonly string[],
 ): Promise<void> {
-  const mounts = podmanVolumes.flatMap((v, i) => ["--volume", `${v}:${helperMount(i)}`]);
   const create = () =>
-    podman(cli, "workspace", [
-      "create",
-      "--pull",
-      "never",
-      "--name",
+    libpod(cli, "workspace", "POST", "/containers/create", {
       name,
-      ...labelArgs(labels),
-      ...mounts,
-      HELPER_IMAGE,
-    ]);
+      image: HELPER_IMAGE,
+      labels,
+      volumes: podmanVolumes.map((v, i) => ({ Name: v, Dest: helperMount(i) })),
+    });
   let r = await create();
   if (r.exitCode !== 0 && /image not known/i.test(r.stderr)) {
     // an empty tar is two zero blocks

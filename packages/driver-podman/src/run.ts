@@ -16,6 +16,7 @@ import {
   podman,
   spawnPodman,
 } from "./podman.js";
+import { libpod } from "./service.js";
 
 export interface RunContext {
   readonly cli: PodmanCli;
@@ -42,7 +43,9 @@ export async function runStep(ctx: RunContext, step: ContainerStep, io: StepIO):
     if (exitCode !== undefined && !PODMAN_CODES.has(exitCode)) return { exitCode };
     return { exitCode: await recordedExitCode(ctx.cli, name, step.image, exitCode, stderrTail) };
   } finally {
-    await podman(ctx.cli, OP, ["rm", "--force", "--ignore", "--time", "0", name]).catch(() => {});
+    await libpod(ctx.cli, OP, "DELETE", `/containers/${name}?force=true&ignore=true&timeout=0`).catch(
+      () => {},
+    );
   }
 }
 

@@ -10,9 +10,10 @@ import {
   type WorkspaceSpec,
 } from "@cnbp/core";
 import { copyIn, copyOut, createHelper, helperMount } from "./helper.js";
-import { BUILD_LABEL, labelArgs, safe, uniqueName } from "./names.js";
-import { DRIVER_NAME, failed, type PodmanCli, podman, podmanOk } from "./podman.js";
+import { BUILD_LABEL, safe, uniqueName } from "./names.js";
+import { DRIVER_NAME, failed, type PodmanCli, podmanOk } from "./podman.js";
 import { runStep } from "./run.js";
+import { libpod } from "./service.js";
 
 interface Volume {
   readonly name: string;
@@ -27,7 +28,6 @@ export async function createWorkspace(cli: PodmanCli, spec: WorkspaceSpec): Prom
   const helper = uniqueName("cnbp", spec.buildId, "helper");
   let volumes: Volume[] = [];
   try {
-    // one podman process per volume, all at once: podman's start-up, not the work, is most of a call's time
     const made = await Promise.allSettled(
       spec.volumes.map((v) => createVolume(cli, v, spec.buildId, labels)),
     );
@@ -43,10 +43,12 @@ export async function createWorkspace(cli: PodmanCli, spec: WorkspaceSpec): Prom
     for (const [i, v] of spec.volumes.entries())
       if (v.owner && volumes[i]?.created) await chownRoot(cli, helper, helperMount(i), v.owner);
   } catch (err) {
-    await podman(cli, "workspace", ["rm", "--force", "--ignore", helper]).catch(() => {});
-    const created = volumes.filter((v) => v.created).map((v) => v.podmanName);
-    if (created.length)
-      await podman(cli, "workspace", ["volume", "rm", "--force", ...created]).catch(() => {});
+    await removeAll(
+      cli,
+      "workspace",
+      helper,
+      volumes.filter((v) => v.created).map((v) => v.podmanName),
+    );
     if (err instanceof DriverError && err.code === "CNBP_DRIVER_FAILED") throw err;
     throw new DriverError("CNBP_DRIVER_FAILED", DRIVER_NAME, "workspace", String((err as Error).message), {
       cause: err,
@@ -55,7 +57,7 @@ export async function createWorkspace(cli: PodmanCli, spec: WorkspaceSpec): Prom
   return new PodmanWorkspace(cli, spec.buildId, labels, volumes, helper);
 }
 
-/** Creates the volume of `v`, or reuses its persistent volume when that exists: one podman call either way. */
+/** Creates the volume of `v`, or reuses its persistent volume when that exists: one call either way. */
 async function createVolume(
   cli: PodmanCli,
   v: VolumeSpec,
@@ -63,15 +65,30 @@ async function createVolume(
   labels: Readonly<Record<string, string>>,
 ): Promise<Volume> {
   const podmanName = v.persistentName ? safe(v.persistentName) : uniqueName("cnbp", buildId, v.name);
-  const r = await podman(cli, "workspace", [
-    "volume",
-    "create",
-    ...labelArgs({ ...labels, ...v.labels }),
-    podmanName,
-  ]);
+  const r = await libpod(cli, "workspace", "POST", "/volumes/create", {
+    Name: podmanName,
+    Label: { ...labels, ...v.labels },
+  });
   const reused = r.exitCode !== 0 && !!v.persistentName && /already exists/i.test(r.stderr);
   if (r.exitCode !== 0 && !reused) throw failed("workspace", r);
   return { name: v.name, podmanName, persistent: !!v.persistentName, created: !reused };
+}
+
+/**
+ * Removes the helper container, then the volumes at once; never throws: a volume already gone is fine,
+ * anything left is what a leak check reports.
+ */
+async function removeAll(
+  cli: PodmanCli,
+  operation: string,
+  helper: string,
+  volumes: readonly string[],
+): Promise<void> {
+  const quietly = (p: Promise<unknown>) => p.catch(() => {});
+  await quietly(libpod(cli, operation, "DELETE", `/containers/${helper}?force=true&ignore=true&timeout=0`));
+  await Promise.all(
+    volumes.map((v) => quietly(libpod(cli, operation, "DELETE", `/volumes/${v}?force=true`))),
+  );
 }
 
 /** Sets a volume root's owner by copying a tar whose `./` entry has that owner. */
@@ -143,16 +160,7 @@ class PodmanWorkspace implements Workspace {
     const doomed = this.volumes
       .filter((v) => !opts.keep?.includes(v.name) && (!v.persistent || opts.removePersistent))
       .map((v) => v.podmanName);
-    // never throws: a volume already gone is fine, anything left is what a leak check reports.
-    // `volume rm --force` removes the containers using a volume first, so one call removes the helper too.
-    const removeVolumes = () =>
-      podman(this.cli, "workspace.dispose", ["volume", "rm", "--force", ...doomed]).then(
-        (r) => r.exitCode === 0,
-        () => false,
-      );
-    if (doomed.length > 0 && (await removeVolumes())) return;
-    await podman(this.cli, "workspace.dispose", ["rm", "--force", "--ignore", this.helper]).catch(() => {});
-    if (doomed.length > 0) await removeVolumes();
+    await removeAll(this.cli, "workspace.dispose", this.helper, doomed);
   }
 
   [Symbol.asyncDispose](): Promise<void> {

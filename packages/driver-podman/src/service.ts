@@ -1,0 +1,156 @@
+/**
+ * Podman's REST API (libpod) from a `podman system service` this process starts on first use and stops on
+ * the driver's dispose. A call on it takes milliseconds where a podman process takes a few hundred (Go start-up
+ * and storage set-up on every call), so a workspace's bookkeeping (volumes, the helper, removals) goes
+ * through it; steps and copies, which stream, stay on the CLI.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type PodmanCli, type PodmanResult, unavailable } from "./podman.js";
+
+/**
+ * Idle seconds after which the service ends by itself: it then starts again on the next call; this bounds how
+ * long it outlives a process killed before its exit hook ran.
+ */
+const IDLE_SECONDS = 30;
+const START_TIMEOUT_MS = 20_000;
+
+interface Service {
+  readonly child: ChildProcess;
+  readonly socket: string;
+  readonly ready: Promise<void>;
+}
+
+const services = new WeakMap<PodmanCli, Service>();
+
+/**
+ * `method path` (below `/libpod`, e.g. `/volumes/create`) with `body` as JSON, as a PodmanResult: exitCode 0
+ * for a 2xx status, else the status, with the API's error message as stderr.
+ */
+export async function libpod(
+  cli: PodmanCli,
+  operation: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<PodmanResult> {
+  for (let attempt = 1; ; attempt++) {
+    const service = started(cli);
+    try {
+      await service.ready;
+      return await send(service.socket, method, path, body);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // the service ended (idle timeout) before the request reached it: start another, once
+      if (attempt === 1 && (code === "ECONNREFUSED" || code === "ENOENT")) {
+        stop(cli, service);
+        continue;
+      }
+      throw unavailable(cli, operation, err);
+    }
+  }
+}
+
+/** Stops this process's service for `cli`, if any. Idempotent; never throws. */
+export function stopService(cli: PodmanCli): void {
+  const service = services.get(cli);
+  if (service) stop(cli, service);
+}
+
+function started(cli: PodmanCli): Service {
+  const running = services.get(cli);
+  if (running && running.child.exitCode === null && running.child.signalCode === null) return running;
+  if (running) stop(cli, running);
+  // podman makes the socket owner-only and removes it when it ends
+  const socket = join(tmpdir(), `cnbp-podman-api-${process.pid}-${randomBytes(4).toString("hex")}.sock`);
+  const child = spawn(cli.bin, ["system", "service", `--time=${IDLE_SECONDS}`, `unix://${socket}`], {
+    stdio: "ignore",
+    // a group of its own, so that stopping it stops a wrapper script's podman too
+    detached: true,
+  });
+  child.unref();
+  const onExit = () => stop(cli, service);
+  process.once("exit", onExit);
+  child.once("exit", () => process.removeListener("exit", onExit));
+  const service: Service = { child, socket, ready: whenReady(child, socket) };
+  service.ready.catch(() => stop(cli, service));
+  services.set(cli, service);
+  return service;
+}
+
+function stop(cli: PodmanCli, service: Service): void {
+  if (services.get(cli) === service) services.delete(cli);
+  const { pid, exitCode, signalCode } = service.child;
+  if (pid !== undefined && exitCode === null && signalCode === null)
+    try {
+      process.kill(-pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  rmSync(service.socket, { force: true });
+}
+
+/** Resolves once the service answers `/_ping`; rejects when it exits first or does not answer in time. */
+async function whenReady(child: ChildProcess, socket: string): Promise<void> {
+  const spawned = new Promise<never>((_, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`podman system service exited with ${code}`)));
+  });
+  spawned.catch(() => {});
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    const pinged = await Promise.race([
+      send(socket, "GET", "/_ping").then(
+        (r) => r.exitCode === 0,
+        () => false,
+      ),
+      spawned,
+    ]);
+    if (pinged) return;
+    if (Date.now() > deadline)
+      throw new Error(`podman system service did not answer within ${START_TIMEOUT_MS / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function send(socket: string, method: string, path: string, body?: unknown): Promise<PodmanResult> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        socketPath: socket,
+        method,
+        path: `/v4.0.0/libpod${path}`,
+        headers: payload === undefined ? {} : { "content-type": "application/json" },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.once("error", reject);
+        res.once("end", () => {
+          const text = Buffer.concat(chunks).toString();
+          const status = res.statusCode ?? 500;
+          if (status < 300) return resolve({ exitCode: 0, stdout: text, stderr: "" });
+          resolve({ exitCode: status, stdout: "", stderr: errorMessage(text) });
+        });
+      },
+    );
+    req.once("error", reject);
+    req.end(payload);
+  });
+}
+
+/** The `message` of the API's error body (`{"cause", "message", "response"}`), else the body itself. */
+function errorMessage(text: string): string {
+  try {
+    const parsed = JSON.parse(text) as { message?: unknown };
+    if (typeof parsed.message === "string") return parsed.message;
+  } catch {
+    // not JSON: the body says it as it is
+  }
+  return text;
+}
