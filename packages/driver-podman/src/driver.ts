@@ -14,6 +14,7 @@ import {
 import { buildImage } from "./build.js";
 import { PodmanImages } from "./images.js";
 import { DRIVER_NAME, failed, type PodmanCli, podman } from "./podman.js";
+import { stopService } from "./service.js";
 import { PodmanVolumes } from "./volumes.js";
 import { createWorkspace } from "./workspace.js";
 
@@ -76,6 +77,8 @@ export class PodmanDriver implements RuntimeDriver, BuildDriver {
     return buildImage(this.cli, req, io);
   }
 
-  /** Holds nothing between calls: every podman process ends with its call. */
-  async [Symbol.asyncDispose](): Promise<void> {}
+  /** Stops the podman API service workspaces started; every other podman process ends with its call. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    stopService(this.cli);
+  }
 }
