@@ -9,8 +9,7 @@
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fitsPlatform, showTarget } from "../authoring/builder/targets.js";
-import type { AuthoringContext } from "../authoring/context.js";
-import { SourceError } from "../authoring/context.js";
+import { type AuthoringContext, SourceError } from "../authoring/context.js";
 import { escapeId } from "../authoring/module-layer.js";
 import { ModuleSet } from "../authoring/module-set.js";
 import { moduleKey, type ResolvedModule } from "../authoring/modules.js";
@@ -26,7 +25,7 @@ import {
   classifyBuildpack,
   type InlineScript,
 } from "./buildpack-refs.js";
-import { type ChosenGroups, chosenOrder, type OrderEntry } from "./order.js";
+import { chosenOrder, type OrderEntry } from "./order.js";
 
 /** The buildpacks a build is given: `group` replaces the builder's order; `pre`/`post` wrap it. */
 export interface BuildpackChoice {
@@ -62,88 +61,98 @@ export async function prepareBuildpacks(
   builder: ResolvedBuilder,
   opts: PrepareOptions,
 ): Promise<PreparedBuildpacks | undefined> {
-  const lists = { pre: choice.pre ?? [], group: choice.group ?? [], post: choice.post ?? [] };
-  if (lists.pre.length + lists.group.length + lists.post.length === 0) return undefined;
-  const classify = (specs: readonly BuildpackSpec[]) =>
-    Promise.all(
-      specs.map(async (spec) => ({ spec, ref: await classifyBuildpack(spec, builder.buildpackLayers) })),
-    );
-  const refs = {
-    pre: await classify(lists.pre),
-    group: await classify(lists.group),
-    post: await classify(lists.post),
-  };
-  const all = [...refs.pre, ...refs.group, ...refs.post];
-  const entriesOf = new Map<BuildpackSpec, OrderEntry[]>();
-  for (const { spec, ref } of all)
-    if (ref.kind === "builder") entriesOf.set(spec, [{ id: ref.id, version: ref.version }]);
-  const toRead = all.filter((r) => r.ref.kind !== "builder");
-  let dir: string | undefined;
-  const dirs: BuildpackDir[] = [];
-  try {
-    if (toRead.length > 0) {
-      await mkdir(opts.cacheRoot, { recursive: true });
-      dir = await mkdtemp(join(opts.cacheRoot, "buildpacks-"));
-      const into = dir;
-      const options = {
-        registry: opts.registry,
-        cacheDir: join(opts.cacheRoot, "layers"),
-        tmpDir: opts.cacheRoot,
-        platform: { os: builder.os, architecture: builder.arch },
-      };
-      await withAuthoring(options, async (ctx) => {
-        const set = new ModuleSet();
-        for (const { spec, ref } of toRead) {
-          const modules = await readModules(spec, ref, ctx);
-          for (const module of modules) {
-            checkModule(spec, module, builder);
-            const clash = set.add({ module, path: [] });
-            if (clash) throw new CnbpError("CNBP_BUILDPACK_INVALID", `${named(spec)}: ${clash}`);
-          }
-          entriesOf.set(
-            spec,
-            entryModules(modules).map((m) => ({ id: m.info.id, version: m.info.version })),
-          );
-        }
-        dirs.push(...(await extractModules(set.all("buildpack"), builder, into)));
-      });
-    }
-  } catch (err) {
-    if (dir) await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
-  const entries = (r: readonly { spec: BuildpackSpec }[]) =>
-    r.flatMap(({ spec }) => entriesOf.get(spec) ?? []);
-  const chosen: ChosenGroups = {
-    pre: entries(refs.pre),
-    group: entries(refs.group),
-    post: entries(refs.post),
-  };
+  const specs = [...(choice.pre ?? []), ...(choice.group ?? []), ...(choice.post ?? [])];
+  if (specs.length === 0) return undefined;
+  const refs = new Map<BuildpackSpec, BuildpackRef>();
+  for (const spec of specs) refs.set(spec, await classifyBuildpack(spec, builder.buildpackLayers));
+  const sources = specs.filter((spec) => refs.get(spec)?.kind !== "builder");
+  const read = sources.length ? await readSources(sources, refs, builder, opts) : undefined;
+  const entries = (list: readonly BuildpackSpec[] | undefined) =>
+    (list ?? []).flatMap((spec): OrderEntry[] => {
+      const ref = refs.get(spec);
+      return ref?.kind === "builder"
+        ? [{ id: ref.id, version: ref.version }]
+        : (read?.entries.get(spec) ?? []);
+    });
   const builderOrder = builder.info.detectionOrder.map((g) => ({
     group: g.group.map((e) => ({ id: e.id, version: e.version ?? "", optional: e.optional })),
   }));
-  const order = chosenOrder(builderOrder, chosen);
-  const made = dir;
+  const order = chosenOrder(builderOrder, {
+    pre: entries(choice.pre),
+    group: entries(choice.group),
+    post: entries(choice.post),
+  });
   return {
     ...(order ? { order } : {}),
-    dirs,
+    dirs: read?.dirs ?? [],
     dispose: async () => {
-      if (made) await rm(made, { recursive: true, force: true });
+      if (read) await rm(read.dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A spec that is not the builder's buildpack: its modules are read. */
+type SourceRef = Exclude<BuildpackRef, { kind: "builder" }>;
+
+interface ReadSources {
+  /** The temporary directory the buildpacks were extracted into. */
+  readonly dir: string;
+  readonly dirs: BuildpackDir[];
+  /** What each spec puts in its group: the buildpack, or a buildpackage's entry. */
+  readonly entries: Map<BuildpackSpec, OrderEntry[]>;
+}
+
+/** Reads, checks and extracts the buildpacks of the specs that are not the builder's; removes all on error. */
+async function readSources(
+  sources: readonly BuildpackSpec[],
+  refs: ReadonlyMap<BuildpackSpec, BuildpackRef>,
+  builder: ResolvedBuilder,
+  opts: PrepareOptions,
+): Promise<ReadSources> {
+  await mkdir(opts.cacheRoot, { recursive: true });
+  const dir = await mkdtemp(join(opts.cacheRoot, "buildpacks-"));
+  const options = {
+    registry: opts.registry,
+    cacheDir: join(opts.cacheRoot, "layers"),
+    tmpDir: opts.cacheRoot,
+    platform: { os: builder.os, architecture: builder.arch },
+  };
+  try {
+    return await withAuthoring(options, async (ctx) => {
+      const set = new ModuleSet();
+      const entries = new Map<BuildpackSpec, OrderEntry[]>();
+      for (const spec of sources) {
+        const modules = await readModules(spec, refs.get(spec) as SourceRef, ctx);
+        for (const module of modules) {
+          checkModule(spec, module, builder);
+          const clash = set.add({ module, path: [] });
+          if (clash) throw new CnbpError("CNBP_BUILDPACK_INVALID", `${named(spec)}: ${clash}`);
+        }
+        entries.set(
+          spec,
+          entryModules(modules).map((m) => ({ id: m.info.id, version: m.info.version })),
+        );
+      }
+      return { dir, dirs: await extractModules(set.all("buildpack"), builder, dir), entries };
+    });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 /** The buildpacks a source holds; its errors name the flag or field that gave it. */
 async function readModules(
   spec: BuildpackSpec,
-  ref: BuildpackRef,
+  ref: SourceRef,
   ctx: AuthoringContext,
 ): Promise<ResolvedModule[]> {
   let modules: ResolvedModule[];
   try {
-    if (ref.kind === "inline") modules = [await inlineModule(ref.id, ref.script, spec.where, ctx)];
-    else if (ref.kind === "source") modules = await resolveModules(ref.uri, ref.baseDir, "buildpack", ctx);
-    else return [];
+    modules =
+      ref.kind === "inline"
+        ? [await inlineModule(ref.id, ref.script, spec.where, ctx)]
+        : await resolveModules(ref.uri, ref.baseDir, "buildpack", ctx);
   } catch (err) {
     if (!(err instanceof SourceError)) throw err;
     // locate's messages start with the uri, which `named` gives already
