@@ -1,16 +1,17 @@
 /**
  * Files in and out of volumes without a running container: a container created (never started) from an
- * empty image the driver makes itself, with the workspace's volumes mounted, and `podman cp` through it.
+ * empty image the driver makes itself, with the workspace's volumes mounted: files go in through the API's
+ * archive endpoint and out through `podman cp`.
  */
 import { createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DriverError, readLayer } from "@cnbp/core";
-import { DRIVER_NAME, failed, type PodmanCli, podman, podmanOk, spawnPodman } from "./podman.js";
-import { libpod } from "./service.js";
+import { DRIVER_NAME, failed, type PodmanCli, podmanOk, spawnPodman } from "./podman.js";
+import { libpod, putArchive } from "./service.js";
 
 /** An image with no files at all: it is only ever created from, never run. */
 const HELPER_IMAGE = "localhost/cnbp-podman/helper:1";
@@ -62,31 +63,11 @@ export async function copyIn(cli: PodmanCli, container: string, dir: string, tar
           `entry ${JSON.stringify(entry.name)} escapes the target directory`,
         );
     }
-    const cp = () =>
-      podman(cli, "workspace.put", ["cp", "--archive=false", "-", `${container}:${dir}`], {
-        inputFile: file,
-      });
-    let r = await cp();
-    if (r.exitCode !== 0 && /could not be found|must be a directory|no such file/i.test(r.stderr)) {
-      await makeDirs(cli, container, dir, tmp);
-      r = await cp();
-    }
+    const r = await putArchive(cli, "workspace.put", container, dir, file);
     if (r.exitCode !== 0) throw failed("workspace.put", r);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
-}
-
-/** Creates `dir` and its missing parents below the volume mount (`/cnbp/<i>`). */
-async function makeDirs(cli: PodmanCli, container: string, dir: string, tmp: string): Promise<void> {
-  const [, root, index, ...rest] = dir.split("/");
-  if (rest.length === 0) return;
-  await mkdir(join(tmp, "dirs", ...rest), { recursive: true });
-  await podmanOk(cli, "workspace.put", [
-    "cp",
-    join(tmp, "dirs", rest[0] as string),
-    `${container}:/${root}/${index}/`,
-  ]);
 }
 
 /** A tar stream of `path` (inside the helper), entries relative to its parent; CNBP_NOT_FOUND when absent. */

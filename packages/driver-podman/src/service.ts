@@ -6,10 +6,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
+import { createReadStream, rmSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { type PodmanCli, type PodmanResult, unavailable } from "./podman.js";
 
 /**
@@ -31,18 +32,56 @@ const services = new WeakMap<PodmanCli, Service>();
  * `method path` (below `/libpod`, e.g. `/volumes/create`) with `body` as JSON, as a PodmanResult: exitCode 0
  * for a 2xx status, else the status, with the API's error message as stderr.
  */
-export async function libpod(
+export function libpod(
   cli: PodmanCli,
   operation: string,
   method: string,
   path: string,
   body?: unknown,
 ): Promise<PodmanResult> {
+  const json = body === undefined ? undefined : JSON.stringify(body);
+  return call(cli, operation, {
+    method,
+    path: `/libpod${path}`,
+    ...(json === undefined ? {} : { type: "application/json", body: () => json }),
+  });
+}
+
+/**
+ * Extracts the tar file `tar` into `dir` of the (created) container `container`, keeping the entries' owners,
+ * modes and times, creating `dir` when missing. The Docker-compatible endpoint: libpod's own one gives every
+ * entry the container user's owner.
+ */
+export function putArchive(
+  cli: PodmanCli,
+  operation: string,
+  container: string,
+  dir: string,
+  tar: string,
+): Promise<PodmanResult> {
+  return call(cli, operation, {
+    method: "PUT",
+    path: `/containers/${encodeURIComponent(container)}/archive?path=${encodeURIComponent(dir)}`,
+    type: "application/x-tar",
+    body: () => createReadStream(tar),
+  });
+}
+
+interface Call {
+  readonly method: string;
+  /** Below the API's version prefix. */
+  readonly path: string;
+  readonly type?: string;
+  /** Opened for each attempt, so that a retry sends it whole. */
+  readonly body?: () => string | Readable;
+}
+
+async function call(cli: PodmanCli, operation: string, c: Call): Promise<PodmanResult> {
   for (let attempt = 1; ; attempt++) {
     const service = started(cli);
     try {
       await service.ready;
-      return await send(service.socket, method, path, body);
+      return await send(service.socket, c);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       // the service ended (idle timeout) before the request reached it: start another, once
@@ -104,7 +143,7 @@ async function whenReady(child: ChildProcess, socket: string): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     const pinged = await Promise.race([
-      send(socket, "GET", "/_ping").then(
+      send(socket, { method: "GET", path: "/libpod/_ping" }).then(
         (r) => r.exitCode === 0,
         () => false,
       ),
@@ -117,19 +156,18 @@ async function whenReady(child: ChildProcess, socket: string): Promise<void> {
   }
 }
 
-function send(socket: string, method: string, path: string, body?: unknown): Promise<PodmanResult> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
+function send(socket: string, c: Call): Promise<PodmanResult> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
         socketPath: socket,
-        method,
-        path: `/v4.0.0/libpod${path}`,
-        headers: payload === undefined ? {} : { "content-type": "application/json" },
+        method: c.method,
+        path: `/v4.0.0${c.path}`,
+        headers: c.type === undefined ? {} : { "content-type": c.type },
       },
       (res) => {
         const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
         res.once("error", reject);
         res.once("end", () => {
           const text = Buffer.concat(chunks).toString();
@@ -140,7 +178,12 @@ function send(socket: string, method: string, path: string, body?: unknown): Pro
       },
     );
     req.once("error", reject);
-    req.end(payload);
+    const body = c.body?.();
+    if (body === undefined || typeof body === "string") req.end(body);
+    else {
+      body.once("error", (err) => req.destroy(err));
+      body.pipe(req);
+    }
   });
 }
 
