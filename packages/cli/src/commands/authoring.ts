@@ -8,12 +8,16 @@ import {
   type AuthoringOptions,
   DockerKeychain,
   formatProblem,
+  type ImageReader,
   type Output,
   openDriver,
+  type PullPolicy,
   parseReference,
   RegistryClient,
+  storeImageReader,
   UsageError,
 } from "@cnbp/core";
+import { Option } from "commander";
 import type { Io } from "../io.js";
 import { builtinDriverDirs } from "./driver.js";
 import { type DriverFlags, driverFlags } from "./driver-options.js";
@@ -21,7 +25,15 @@ import { type DriverFlags, driverFlags } from "./driver-options.js";
 export interface OutputFlags {
   publish?: boolean;
   output?: string;
+  pullPolicy?: PullPolicy;
 }
+
+/** `--pull-policy`: how images are taken from the driver's store when the result goes there. */
+export const pullPolicyOption = () =>
+  new Option(
+    "--pull-policy <policy>",
+    "with the driver's image store as destination, how the build image and docker:// images are taken from it: always pull, pull if-not-present, or never pull (default: `pull-policy` in the config, else always); with --publish or --output they are read from their registries",
+  ).choices(["always", "if-not-present", "never"]);
 
 /**
  * `--publish`: the registry; `--output oci:<dir>`: an OCI layout; neither: the runtime driver's image store
@@ -42,16 +54,21 @@ export function outputOf(command: string, name: string, flags: OutputFlags): Out
 
 /**
  * Authors the image into an OCI layout in cnbp's cache dir and imports it into the runtime driver's image
- * store under `name`; the layout is removed whatever happens. The driver is opened first, so a missing or
- * broken one stops the command before any work.
+ * store under `name`; the layout is removed whatever happens. Images named by reference come from the store
+ * too, pulled as `--pull-policy` says, and staged as layouts that are removed as well. The driver is opened
+ * first, so a missing or broken one stops the command before any work.
  */
 export async function saveToStore(
   name: string,
-  flags: DriverFlags,
+  flags: DriverFlags & OutputFlags,
   env: NodeJS.ProcessEnv,
-  author: (output: Output) => Promise<AuthoredImage>,
+  author: (output: Output, images: ImageReader) => Promise<AuthoredImage>,
 ): Promise<AuthoredImage> {
-  const { driver, name: driverName } = await openDriver({
+  const {
+    driver,
+    name: driverName,
+    config,
+  } = await openDriver({
     flags: driverFlags(flags),
     env,
     kind: "runtime",
@@ -61,8 +78,10 @@ export async function saveToStore(
   await mkdir(root, { recursive: true });
   const dir = await mkdtemp(join(root, "authored-"));
   try {
-    const image = await author({ kind: "layout", dir, name });
-    await driver.images.importOciLayout(dir, { tag: name });
+    const policy = flags.pullPolicy ?? config.values["pull-policy"] ?? "always";
+    const images = storeImageReader(driver.images, policy, join(dir, "sources"), driverName);
+    const image = await author({ kind: "layout", dir: join(dir, "image"), name }, images);
+    await driver.images.importOciLayout(join(dir, "image"), { tag: name });
     return { ...image, destination: `${driverName}'s image store` };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -101,12 +120,17 @@ export function collectLabel(value: string, previous: Record<string, string> = {
 }
 
 /** Layers made from directories are cached under CNBP_CACHE_DIR (else the XDG cache dir) in layers/. */
-export function authoringOptions(env: NodeJS.ProcessEnv, target: string | undefined): AuthoringOptions {
+export function authoringOptions(
+  env: NodeJS.ProcessEnv,
+  target: string | undefined,
+  images?: ImageReader,
+): AuthoringOptions {
   const cache = cacheRoot(env);
   return {
     registry: new RegistryClient({ keychain: new DockerKeychain({ env }) }),
     cacheDir: join(cache, "layers"),
     platform: platformOf(target),
+    ...(images ? { images } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { createBuilder, type Output, UsageError } from "@cnbp/core";
+import { createBuilder, type ImageReader, type Output, UsageError } from "@cnbp/core";
 import { Command } from "commander";
 import type { Io } from "../io.js";
 import {
@@ -9,6 +9,7 @@ import {
   outputOf,
   ownLifecycleTree,
   printAuthored,
+  pullPolicyOption,
   saveToStore,
 } from "./authoring.js";
 import { addDriverOptions, type DriverFlags } from "./driver-options.js";
@@ -39,6 +40,7 @@ export function builderCreateCommand(io: Io, env: NodeJS.ProcessEnv = process.en
       "keep this buildpack or extension in its own layer with --flatten (repeatable)",
       collectModuleKey,
     )
+    .addOption(pullPolicyOption())
     .option("--json", "print the result as JSON on stdout")
     .addHelpText(
       "after",
@@ -49,7 +51,7 @@ export function builderCreateCommand(io: Io, env: NodeJS.ProcessEnv = process.en
     if (opts.flattenExclude && !opts.flatten) {
       throw new UsageError("builder create: --flatten-exclude is only used with --flatten");
     }
-    const author = (to: Output) =>
+    const author = (to: Output, images?: ImageReader) =>
       createBuilder(
         {
           config: opts.config,
@@ -59,7 +61,7 @@ export function builderCreateCommand(io: Io, env: NodeJS.ProcessEnv = process.en
           ...(opts.flatten ? { flatten: { exclude: opts.flattenExclude ?? [] } } : {}),
           createdBy: { name: "cnbp", version },
         },
-        authoringOptions(env, opts.target),
+        authoringOptions(env, opts.target, images),
       );
     const image = output ? await author(output) : await saveToStore(name, opts, env, author);
     printAuthored(io, "builder", image, opts.json);

@@ -5,7 +5,7 @@
  */
 import { stat } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
-import { createPackage, type ModuleKind, type Output, UsageError } from "@cnbp/core";
+import { createPackage, type ImageReader, type ModuleKind, type Output, UsageError } from "@cnbp/core";
 import { Command, Option } from "commander";
 import type { Io } from "../io.js";
 import {
@@ -14,6 +14,7 @@ import {
   type OutputFlags,
   outputOf,
   printAuthored,
+  pullPolicyOption,
   saveToStore,
 } from "./authoring.js";
 import { addDriverOptions, type DriverFlags } from "./driver-options.js";
@@ -54,13 +55,14 @@ export function packageCommand(kind: ModuleKind, io: Io, env: NodeJS.ProcessEnv 
       "the platform packaged for and taken from multi-platform images (default linux/amd64)",
     )
     .option("--label <key=value>", "add a label to the package (repeatable)", collectLabel)
+    .addOption(pullPolicyOption())
     .option("--json", "print the result as JSON on stdout");
   return addDriverOptions(cmd).action(async (name: string, opts: Options) => {
     const output = await packageOutput(command, name, opts, io);
-    const author = (to: Output) =>
+    const author = (to: Output, images?: ImageReader) =>
       createPackage(
         { kind, config: opts.config, output: to, labels: opts.label },
-        authoringOptions(env, opts.target),
+        authoringOptions(env, opts.target, images),
       );
     const image = output ? await author(output) : await saveToStore(name, opts, env, author);
     printAuthored(io, kind === "buildpack" ? "buildpackage" : "extension package", image, opts.json);

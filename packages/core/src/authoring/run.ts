@@ -1,13 +1,22 @@
 /** Runs one authoring job: its context (registry, cache, scratch dir that is always removed) and its result. */
 import type { Problem } from "../errors.js";
-import type { BlobTransfer, ImageToSave, LayerToWrite, RegistryClient, SavedImage } from "../image/index.js";
-import type { AuthoringContext, TargetPlatform } from "./context.js";
+import {
+  type BlobTransfer,
+  type ImageToSave,
+  type LayerToWrite,
+  RegistryBackend,
+  type RegistryClient,
+  type SavedImage,
+} from "../image/index.js";
+import type { AuthoringContext, ImageReader, TargetPlatform } from "./context.js";
 import { LayerCache } from "./layer-cache.js";
 import { describeOutput, type Output, saveImage } from "./output.js";
 import { withScratch } from "./scratch.js";
 
 export interface AuthoringOptions {
   readonly registry: RegistryClient;
+  /** Where images named by reference are read; default their registries. */
+  readonly images?: ImageReader;
   /** Where layers made from directories are kept between runs; none: always made again. */
   readonly cacheDir?: string;
   /** Parent of the run's scratch dir; default the OS temp dir. */
@@ -47,6 +56,8 @@ export function withAuthoring<T>(
     (scratch) =>
       fn({
         registry: options.registry,
+        images:
+          options.images ?? ((ref, platform) => new RegistryBackend(options.registry, platform).find(ref)),
         cache: new LayerCache(options.cacheDir),
         scratch,
         platform: options.platform ?? { os: "linux", architecture: "amd64" },

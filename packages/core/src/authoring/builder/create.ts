@@ -29,7 +29,7 @@ import { compositeProblems, ModuleSet } from "../module-set.js";
 import { moduleKey, moduleLayers, type ResolvedModule } from "../modules.js";
 import type { Output } from "../output.js";
 import { type AuthoredImage, type AuthoringOptions, saveAuthored, withAuthoring } from "../run.js";
-import { openRegistryImage } from "../sources/images.js";
+import { openImage } from "../sources/images.js";
 import { lifecycleFromDir, type ResolvedLifecycle, resolveLifecycle } from "../sources/lifecycle.js";
 import { resolveModules } from "../sources/modules.js";
 import { flattenModules } from "./flatten.js";
@@ -68,7 +68,7 @@ export function createBuilder(
     const baseDir = dirname(request.config);
 
     const buildImage = await file.source(["build", "image"], () =>
-      openRegistryImage(builderBuildImage(config) as string, ctx),
+      openImage(builderBuildImage(config) as string, ctx),
     );
     const user = buildUser(file, buildImage);
     file.check(targetProblems(file, buildImage));

@@ -1,16 +1,24 @@
-/** Images authoring reads: from a registry (`docker://`), or a buildpackage file (an OCI layout tar). */
-import { extractOciArchive, openLayoutImage, RegistryBackend, type SourceImage } from "../../image/index.js";
+/**
+ * Images authoring reads: by reference (`docker://`, the build image) from where the context reads them (a
+ * registry, or a driver's store), or a buildpackage file (an OCI layout tar).
+ */
+import { extractOciArchive, openLayoutImage, type SourceImage } from "../../image/index.js";
 import { type AuthoringContext, SourceError } from "../context.js";
 
-export async function openRegistryImage(ref: string, ctx: AuthoringContext): Promise<SourceImage> {
+export async function openImage(
+  ref: string,
+  ctx: AuthoringContext,
+  platform = ctx.platform,
+): Promise<SourceImage> {
   let image: SourceImage | undefined;
   try {
-    image = await new RegistryBackend(ctx.registry, ctx.platform).find(ref);
+    image = await ctx.images(ref, platform);
   } catch (err) {
+    if (err instanceof SourceError) throw err;
     throw new SourceError(`cannot read image ${ref}: ${(err as Error).message}`);
   }
   if (!image) {
-    const { os, architecture } = ctx.platform;
+    const { os, architecture } = platform;
     throw new SourceError(`image ${ref} was not found (for ${os}/${architecture})`);
   }
   return image;

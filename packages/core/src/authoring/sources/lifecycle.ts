@@ -14,7 +14,7 @@ import {
 } from "../../image/index.js";
 import { type LifecycleDescriptor, lifecycleToml, parseSpecOrThrow, readSpecFile } from "../../spec/index.js";
 import { type AuthoringContext, SourceError } from "../context.js";
-import { openRegistryImage } from "./images.js";
+import { openImage } from "./images.js";
 import { locate } from "./locate.js";
 import { ociLayerType } from "./modules.js";
 
@@ -41,7 +41,7 @@ export async function resolveLifecycle(
       return lifecycleFromDir(dir, uri, ctx, false);
     }
     case "image":
-      return lifecycleFromImage(await openRegistryImage(located.ref, ctx), uri, ctx);
+      return lifecycleFromImage(await openImage(located.ref, ctx), uri, ctx);
     case "package-file":
       throw new SourceError(`${JSON.stringify(uri)} is a buildpackage, not a lifecycle`);
   }

@@ -18,7 +18,7 @@ import {
 import { type AuthoringContext, SourceError } from "../context.js";
 import { type ModuleKind, writeModuleLayer } from "../module-layer.js";
 import { describeModule, type ModuleInfo, type ResolvedModule } from "../modules.js";
-import { openPackageFile, openRegistryImage } from "./images.js";
+import { openImage, openPackageFile } from "./images.js";
 import { type Located, locate } from "./locate.js";
 
 const LAYERS_LABEL = {
@@ -54,7 +54,7 @@ export async function modulesAt(
     case "package-file":
       return modulesOfPackage(await openPackageFile(located.path, ctx), uri);
     case "image":
-      return modulesOfPackage(await openRegistryImage(located.ref, ctx), uri);
+      return modulesOfPackage(await openImage(located.ref, ctx), uri);
   }
 }
 
