@@ -5,6 +5,8 @@
  * behind but the cache.
  */
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
@@ -402,6 +404,34 @@ describe("cnbp build: bad input", () => {
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain(join(app, "project.toml"));
     expect(r.stderr).toContain("has both include and exclude: give one");
+  });
+
+  it("checks that the registry takes the image before building when publishing", async () => {
+    const app = await writeApp("push-check", { "app.txt": "x" });
+    // a registry that asks for credentials cnbp does not have
+    const server = createServer((_req, res) => {
+      res.writeHead(401, { "WWW-Authenticate": 'Basic realm="test"', "Content-Type": "application/json" });
+      res.end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const denied = await build("podman", `127.0.0.1:${port}/team/app:1`, app, ["--publish"]);
+      expect(denied).toMatchObject({
+        exitCode: 1,
+        stderr: `error: the registry refuses pushes to 127.0.0.1:${port}/team/app\n  hint: log in to it (cnbp reads your docker config and credential helpers), or choose a repository you may push to`,
+      });
+    } finally {
+      server.close();
+    }
+    const unreachable = await build("podman", `127.0.0.1:${port}/team/app:1`, app, ["--publish"]);
+    expect(unreachable.exitCode).toBe(1);
+    expect(unreachable.stderr).toMatch(
+      new RegExp(`^error: cannot reach the registry of 127\\.0\\.0\\.1:${port}/team/app:1: `),
+    );
+    expect(unreachable.stderr).toContain(
+      "  hint: without --publish the image goes to the driver's image store",
+    );
   });
 
   it("says when no builder is given and how to give one", async () => {

@@ -20,7 +20,7 @@ import type {
 } from "../drivers/contract.js";
 import { DriverError } from "../drivers/errors.js";
 import { CnbpError } from "../errors.js";
-import { RegistryClient } from "../image/index.js";
+import { parseReference, RegistryClient, referenceName } from "../image/index.js";
 import { type OrderFile, orderToml, serializeSpec } from "../spec/index.js";
 import { type AppFilter, appFiles, appTar } from "./app-source.js";
 import { type ResolvedBuilder, resolveBuilder } from "./builder.js";
@@ -104,6 +104,7 @@ export async function build(
   const started = performance.now();
   const policy = req.pullPolicy ?? "if-not-present";
   const files = await appFiles(req.appDir, req.appFilter);
+  if (req.publish) await checkCanPush(req.registry ?? new RegistryClient(), req.image);
   const builder = await resolveBuilder(driver.images, req.builder, policy);
   const runImage = req.runImage ?? defaultRunImage(builder);
   const extra = await prepareBuildpacks(req.buildpacks ?? {}, builder, {
@@ -173,7 +174,8 @@ async function buildWith(
   let containerSeconds = 0;
   try {
     await workspace.put(VOLUMES.app, "/", appTar(req.appDir, files, builder));
-    await workspace.put(VOLUMES.platform, "/", platformTar(req.env ?? {}));
+    if (Object.keys(req.env ?? {}).length > 0)
+      await workspace.put(VOLUMES.platform, "/", platformTar(req.env ?? {}));
     if (extra?.order) await workspace.put(VOLUMES.layers, "/", orderTar(extra.order));
     const steps = phasePlan({
       builderImage: builder.id,
@@ -218,7 +220,11 @@ async function buildWith(
       }
       if (exitCode !== 0) throw phaseFailed(phase as PhaseName, exitCode);
     }
-    const stored = layoutRepo ? await importExported(driver.images, layoutRepo, req.image, tags) : undefined;
+    // the volumes go while the image is imported: nothing reads them any more
+    const [stored] = await Promise.all([
+      layoutRepo ? importExported(driver.images, layoutRepo, req.image, tags) : undefined,
+      workspace.dispose(),
+    ]);
     return {
       image: req.image,
       tags,
@@ -245,6 +251,36 @@ interface Resolved {
   readonly builder: ResolvedBuilder;
   readonly runImage: string;
   readonly extra: PreparedBuildpacks | undefined;
+}
+
+/** Publishing: the user learns that the registry refuses the image before the build, not after it. */
+async function checkCanPush(registry: RegistryClient, image: string): Promise<void> {
+  let ok: boolean;
+  try {
+    ok = await registry.checkWriteAccess(parseReference(image));
+  } catch (err) {
+    throw new CnbpError(
+      "CNBP_REGISTRY_UNREACHABLE",
+      `cannot reach the registry of ${image}: ${(err as Error).message}`,
+      {
+        hints: [
+          "check the image name and that its registry is up",
+          "without --publish the image goes to the driver's image store",
+        ],
+        cause: err,
+      },
+    );
+  }
+  if (!ok)
+    throw new CnbpError(
+      "CNBP_REGISTRY_DENIED",
+      `the registry refuses pushes to ${referenceName(parseReference(image))}`,
+      {
+        hints: [
+          "log in to it (cnbp reads your docker config and credential helpers), or choose a repository you may push to",
+        ],
+      },
+    );
 }
 
 function defaultRunImage(builder: ResolvedBuilder): string {
