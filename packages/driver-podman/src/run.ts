@@ -1,6 +1,7 @@
 /**
  * One step in as few podman calls as possible: `podman run` (create, start and attach in one process),
- * streaming its output; its exit code is the container's unless podman may have failed; then `rm`.
+ * streaming its output, whose exit code is the container's unless podman may have failed; then the container's
+ * removal through the API.
  */
 import type { Readable } from "node:stream";
 import type { ContainerStep, StepIO, StepResult } from "@cnbp/core";
@@ -60,7 +61,13 @@ async function recordedExitCode(
   runCode: number | undefined,
   stderrTail: string,
 ): Promise<number> {
-  const state = await podman(cli, OP, ["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", name]);
+  const state = await podman(cli, OP, [
+    "container",
+    "inspect",
+    "--format",
+    "{{.State.Status}} {{.State.ExitCode}}",
+    name,
+  ]);
   if (state.exitCode !== 0) {
     if (/image not known/i.test(stderrTail))
       throw new DriverError("CNBP_IMAGE_NOT_FOUND", DRIVER_NAME, OP, `no image ${JSON.stringify(image)}`, {
