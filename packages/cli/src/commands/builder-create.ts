@@ -32,7 +32,10 @@ export function builderCreateCommand(io: Io, env: NodeJS.ProcessEnv = process.en
     .requiredOption("-c, --config <path>", "the builder.toml")
     .option("--publish", "push the builder to its registry (default: the driver's image store)")
     .option("--output <oci:dir>", "write the builder into an OCI layout directory")
-    .option("--target <os/arch>", "the platform taken from multi-platform images (default linux/amd64)")
+    .option(
+      "--target <os/arch>",
+      "the platform taken from multi-platform images, and the one builder made for the driver's image store when builder.toml has several [[targets]] (default linux/amd64)",
+    )
     .option("--label <key=value>", "add a label to the builder (repeatable)", collectLabel)
     .option("--flatten", "put all buildpacks and extensions into one layer instead of one layer each")
     .option(
@@ -44,7 +47,7 @@ export function builderCreateCommand(io: Io, env: NodeJS.ProcessEnv = process.en
     .option("--json", "print the result as JSON on stdout")
     .addHelpText(
       "after",
-      "\nWhen builder.toml has no [lifecycle], cnbp's own lifecycle goes in, so no download is needed.",
+      "\nWhen builder.toml has no [lifecycle], cnbp's own lifecycle goes in, so no download is needed.\nWith several [[targets]], --publish and --output make a builder per target under one image index.",
     );
   return addDriverOptions(command).action(async (name: string, opts: Options) => {
     const output = outputOf("builder create", name, opts);
@@ -60,6 +63,8 @@ export function builderCreateCommand(io: Io, env: NodeJS.ProcessEnv = process.en
           labels: opts.label,
           ...(opts.flatten ? { flatten: { exclude: opts.flattenExclude ?? [] } } : {}),
           createdBy: { name: "cnbp", version },
+          // the driver's image store holds one platform's builder per name
+          onePlatform: images !== undefined,
         },
         authoringOptions(env, opts.target, images),
       );

@@ -1,15 +1,23 @@
 /**
  * Where an authored image goes: a registry (`--publish`), an OCI layout directory (`--output oci:<dir>`),
- * or an OCI layout tar (a buildpackage `.cnb` file). Blobs go before the manifest, so a failure leaves no
- * name pointing at half an image.
+ * or an OCI layout tar (a buildpackage `.cnb` file); images of several platforms under one name as an OCI
+ * image index. Blobs go before the manifest, and manifests before the index, so a failure leaves no name
+ * pointing at half an image.
  */
 import { rename, rm } from "node:fs/promises";
 import {
   type ImageToSave,
+  jsonBytes,
   LayoutImageWriter,
+  MediaType,
+  manifestOf,
+  OciLayout,
+  parseReference,
   type RegistryClient,
   RegistryImageWriter,
+  referenceName,
   type SavedImage,
+  sha256Digest,
   writeOciArchive,
 } from "../image/index.js";
 import type { Scratch } from "./scratch.js";
@@ -54,4 +62,54 @@ export async function saveImage(
       return saved;
     }
   }
+}
+
+/** Images of one name, one per platform, saved as an OCI image index (a multi-target builder). */
+export async function saveImageIndex(
+  images: readonly ImageToSave[],
+  output: Output,
+  registry: RegistryClient,
+): Promise<{ digest: string; saved: SavedImage[] }> {
+  const saved: SavedImage[] = [];
+  switch (output.kind) {
+    case "registry": {
+      // each platform's manifest by its digest, then the index under the name
+      const repository = referenceName(parseReference(output.name));
+      for (const image of images) {
+        const digest = sha256Digest(manifestOf(image).bytes);
+        saved.push(await new RegistryImageWriter(registry).save(image, [`${repository}@${digest}`]));
+      }
+      const index = jsonBytes(indexOf(images, saved));
+      return { digest: await registry.putManifest(output.name, index, MediaType.ociIndex), saved };
+    }
+    case "layout": {
+      // the manifests as unnamed entries, then the index named as a single image would be, then only it
+      const writer = new LayoutImageWriter(
+        output.dir,
+        (dir) => dir,
+        () => undefined,
+      );
+      for (const image of images) saved.push(await writer.save(image, [output.name]));
+      const layout = await OciLayout.open(output.dir);
+      const descriptor = await layout.writeJson(indexOf(images, saved), MediaType.ociIndex);
+      await layout.addEntry(descriptor, parseReference(output.name).tag ?? "latest");
+      for (const s of saved) await layout.removeEntry(s.digest);
+      return { digest: descriptor.digest, saved };
+    }
+    case "archive":
+      throw new Error(`${output.file}: a buildpackage file holds one image, not an index`);
+  }
+}
+
+function indexOf(images: readonly ImageToSave[], saved: readonly SavedImage[]) {
+  return {
+    schemaVersion: 2,
+    mediaType: MediaType.ociIndex,
+    manifests: images.map(({ config: { os, architecture, variant } }, i) => ({
+      mediaType: MediaType.ociManifest,
+      digest: (saved[i] as SavedImage).digest,
+      size: (saved[i] as SavedImage).manifestSize,
+      platform: { architecture, os, ...(variant ? { variant } : {}) },
+    })),
+  };
 }

@@ -10,7 +10,7 @@ import {
 } from "../image/index.js";
 import type { AuthoringContext, ImageReader, TargetPlatform } from "./context.js";
 import { LayerCache } from "./layer-cache.js";
-import { describeOutput, type Output, saveImage } from "./output.js";
+import { describeOutput, type Output, saveImage, saveImageIndex } from "./output.js";
 import { withScratch } from "./scratch.js";
 
 export interface AuthoringOptions {
@@ -81,6 +81,40 @@ export async function saveAuthored(
     digest: saved.digest,
     layers: writtenLayers(added, saved),
     bytesWritten: saved.bytesWritten,
+    warnings,
+  };
+}
+
+/** One image of a multi-platform result: its platform, the image, and the layers this job added. */
+export interface PlatformImage {
+  readonly platform: string;
+  readonly image: ImageToSave;
+  readonly added: readonly { what: string; layer: LayerToWrite }[];
+}
+
+/** Saves the images as one image index where `output` says; each added layer is reported with its platform. */
+export async function saveAuthoredIndex(
+  images: readonly PlatformImage[],
+  output: Output,
+  ctx: AuthoringContext,
+  warnings: readonly Problem[],
+): Promise<AuthoredImage> {
+  const { digest, saved } = await saveImageIndex(
+    images.map((i) => i.image),
+    output,
+    ctx.registry,
+  );
+  return {
+    name: output.name,
+    destination: describeOutput(output),
+    digest,
+    layers: images.flatMap(({ platform, added }, i) =>
+      writtenLayers(
+        added.map((a) => ({ ...a, what: `${a.what} (${platform})` })),
+        saved[i] as SavedImage,
+      ),
+    ),
+    bytesWritten: saved.reduce((sum, s) => sum + s.bytesWritten, 0),
     warnings,
   };
 }

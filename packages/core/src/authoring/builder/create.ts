@@ -28,7 +28,14 @@ import type { ModuleKind } from "../module-layer.js";
 import { compositeProblems, ModuleSet } from "../module-set.js";
 import { moduleKey, moduleLayers, type ResolvedModule } from "../modules.js";
 import type { Output } from "../output.js";
-import { type AuthoredImage, type AuthoringOptions, saveAuthored, withAuthoring } from "../run.js";
+import {
+  type AuthoredImage,
+  type AuthoringOptions,
+  type PlatformImage,
+  saveAuthored,
+  saveAuthoredIndex,
+  withAuthoring,
+} from "../run.js";
 import { openImage } from "../sources/images.js";
 import { lifecycleFromDir, type ResolvedLifecycle, resolveLifecycle } from "../sources/lifecycle.js";
 import { resolveModules } from "../sources/modules.js";
@@ -42,7 +49,13 @@ import {
   stackLayer,
   systemLayer,
 } from "./layers.js";
-import { moduleTargetProblems, targetProblems } from "./targets.js";
+import {
+  builderPlatforms,
+  buildImagePlatformProblems,
+  moduleTargetProblems,
+  showPlatform,
+  targetProblems,
+} from "./targets.js";
 
 export interface CreateBuilderRequest {
   /** builder.toml; relative uris in it are relative to its directory. */
@@ -54,6 +67,11 @@ export interface CreateBuilderRequest {
   /** `--flatten`: the modules in one layer, but those whose `<id>@<version>` is in `exclude`. */
   readonly flatten?: { readonly exclude: readonly string[] };
   readonly createdBy: { readonly name: string; readonly version: string };
+  /**
+   * The destination holds one image per name (a driver's store): with several `[[targets]]`, only the
+   * builder for the platform asked for is made. Otherwise there is one builder per target, in an image index.
+   */
+  readonly onePlatform?: boolean;
 }
 
 type Builder = ConfigFile<BuilderConfig>;
@@ -64,85 +82,115 @@ export function createBuilder(
 ): Promise<AuthoredImage> {
   return withAuthoring(options, async (ctx) => {
     const file = await ConfigFile.read(builderToml, request.config);
-    const config = file.value;
-    const baseDir = dirname(request.config);
-
-    const buildImage = await file.source(["build", "image"], () =>
-      openImage(builderBuildImage(config) as string, ctx),
-    );
-    const user = buildUser(file, buildImage);
-    file.check(targetProblems(file, buildImage));
-    const lifecycle = await file.source(lifecycleField(config), () =>
-      config.lifecycle?.uri
-        ? resolveLifecycle(config.lifecycle.uri, baseDir, ctx)
-        : defaultLifecycle(file, request.defaultLifecycle, ctx),
-    );
-    const modules = await collectModules(file, baseDir, ctx);
-    const buildpackApis = lifecycleApis(lifecycle.descriptor, "buildpack")?.supported ?? [];
-    const problems: Problem[] = [];
-    for (const { module, path } of modules.sourced()) {
-      if (!apiSupported(module.layerInfo.api, buildpackApis)) {
-        problems.push(
-          file.problem(
-            path,
-            `${module.kind} ${moduleKey(module.info)} has Buildpack API ${module.layerInfo.api}, which lifecycle ${lifecycle.descriptor.lifecycle.version} does not support (${buildpackApis.join(", ")})`,
-          ),
-        );
-      }
+    const { platforms, notes } = builderPlatforms(file, ctx.platform, request.onePlatform === true);
+    // every platform's builder is resolved and checked before any is written
+    const images: PlatformImage[] = [];
+    for (const [i, platform] of platforms.entries()) {
+      const targetIndex = platforms.length > 1 ? i : undefined;
+      images.push(await builderImage(file, request, { ...ctx, platform }, targetIndex, notes));
     }
-    problems.push(...moduleTargetProblems(file, modules, buildImage));
-    problems.push(...compositeProblems(modules, (path, message) => file.problem(path, message)));
-    const order = resolveOrder(file, modules, "buildpack", problems);
-    const orderExtensions = resolveOrder(file, modules, "extension", problems);
-    file.check(problems);
-
-    // buildpacks, then extensions, each by id and version
-    let inBuilder = [...modules.all("buildpack"), ...modules.all("extension")];
-    let ownLayers = inBuilder.map(moduleLayer);
-    if (request.flatten) {
-      const flat = await flattenModules(inBuilder, request.flatten.exclude, ctx);
-      inBuilder = flat.modules;
-      ownLayers = [...(flat.layer ? [flat.layer] : []), ...flat.kept.map(moduleLayer)];
+    const warnings = [...file.warnings, ...notes];
+    const [only] = images;
+    if (only && images.length === 1) {
+      return saveAuthored(only.image, request.output, ctx, only.added, warnings);
     }
-    const added: SmallLayer[] = [
-      await dirsLayer(user, ctx.scratch),
-      { what: `lifecycle ${lifecycle.descriptor.lifecycle.version}`, layer: lifecycle.layer },
-      ...ownLayers,
-    ];
-    const orderFile: OrderFile = {
-      order,
-      ...(orderExtensions.length ? { "order-extensions": orderExtensions } : {}),
-    };
-    added.push(await orderLayer(orderFile, ctx.scratch));
-    if (config.system) added.push(await systemLayer({ system: config.system }, ctx.scratch));
-    const runImages = builderRunImages(config).map((r) => ({
-      image: r.image,
-      ...(r.mirrors?.length ? { mirrors: r.mirrors } : {}),
-    }));
-    if (needsStackToml(lifecycle)) added.push(await stackLayer({ "run-image": runImages[0] }, ctx.scratch));
-    added.push(await runLayer({ images: runImages }, ctx.scratch));
-    if (config.build?.env?.length) added.push(await buildEnvLayer(config.build.env, ctx.scratch));
-
-    const labels = builderLabels(config, lifecycle, inBuilder, orderFile, request);
-    const image = {
-      format: "oci" as const,
-      config: extendConfig(
-        buildImage.config,
-        added.map((a) => ({ diffId: a.layer.diffId, what: a.what })),
-        labels,
-        { workingDir: "/layers" },
-      ),
-      layers: [
-        ...buildImage.manifest.layers.map((descriptor, i) => ({
-          descriptor,
-          diffId: buildImage.config.rootfs.diff_ids[i] as string,
-          origin: { kind: "image" as const, image: buildImage },
-        })),
-        ...added.map((a) => a.layer),
-      ],
-    };
-    return saveAuthored(image, request.output, ctx, added, file.warnings);
+    return saveAuthoredIndex(images, request.output, ctx, warnings);
   });
+}
+
+/**
+ * The builder for `ctx.platform`; `targetIndex` is its `[[targets]]` entry when one builder is made per
+ * target, whose build image must then be for that very platform.
+ */
+async function builderImage(
+  file: Builder,
+  request: CreateBuilderRequest,
+  ctx: AuthoringContext,
+  targetIndex: number | undefined,
+  notes: Problem[],
+): Promise<PlatformImage> {
+  const config = file.value;
+  const baseDir = dirname(request.config);
+
+  const buildImage = await file.source(["build", "image"], () =>
+    openImage(builderBuildImage(config) as string, ctx),
+  );
+  const user = buildUser(file, buildImage);
+  file.check(
+    targetIndex === undefined
+      ? targetProblems(file, buildImage)
+      : buildImagePlatformProblems(file, buildImage, ctx.platform, targetIndex),
+  );
+  const lifecycle = await file.source(lifecycleField(config), () =>
+    config.lifecycle?.uri
+      ? resolveLifecycle(config.lifecycle.uri, baseDir, ctx)
+      : defaultLifecycle(file, request.defaultLifecycle, ctx, notes),
+  );
+  const modules = await collectModules(file, baseDir, ctx);
+  const buildpackApis = lifecycleApis(lifecycle.descriptor, "buildpack")?.supported ?? [];
+  const problems: Problem[] = [];
+  for (const { module, path } of modules.sourced()) {
+    if (!apiSupported(module.layerInfo.api, buildpackApis)) {
+      problems.push(
+        file.problem(
+          path,
+          `${module.kind} ${moduleKey(module.info)} has Buildpack API ${module.layerInfo.api}, which lifecycle ${lifecycle.descriptor.lifecycle.version} does not support (${buildpackApis.join(", ")})`,
+        ),
+      );
+    }
+  }
+  problems.push(...moduleTargetProblems(file, modules, buildImage));
+  problems.push(...compositeProblems(modules, (path, message) => file.problem(path, message)));
+  const order = resolveOrder(file, modules, "buildpack", problems);
+  const orderExtensions = resolveOrder(file, modules, "extension", problems);
+  file.check(problems);
+
+  // buildpacks, then extensions, each by id and version
+  let inBuilder = [...modules.all("buildpack"), ...modules.all("extension")];
+  let ownLayers = inBuilder.map(moduleLayer);
+  if (request.flatten) {
+    const flat = await flattenModules(inBuilder, request.flatten.exclude, ctx);
+    inBuilder = flat.modules;
+    ownLayers = [...(flat.layer ? [flat.layer] : []), ...flat.kept.map(moduleLayer)];
+  }
+  const added: SmallLayer[] = [
+    await dirsLayer(user, ctx.scratch),
+    { what: `lifecycle ${lifecycle.descriptor.lifecycle.version}`, layer: lifecycle.layer },
+    ...ownLayers,
+  ];
+  const orderFile: OrderFile = {
+    order,
+    ...(orderExtensions.length ? { "order-extensions": orderExtensions } : {}),
+  };
+  added.push(await orderLayer(orderFile, ctx.scratch));
+  if (config.system) added.push(await systemLayer({ system: config.system }, ctx.scratch));
+  const runImages = builderRunImages(config).map((r) => ({
+    image: r.image,
+    ...(r.mirrors?.length ? { mirrors: r.mirrors } : {}),
+  }));
+  if (needsStackToml(lifecycle)) added.push(await stackLayer({ "run-image": runImages[0] }, ctx.scratch));
+  added.push(await runLayer({ images: runImages }, ctx.scratch));
+  if (config.build?.env?.length) added.push(await buildEnvLayer(config.build.env, ctx.scratch));
+
+  const labels = builderLabels(config, lifecycle, inBuilder, orderFile, request);
+  const image = {
+    format: "oci" as const,
+    config: extendConfig(
+      buildImage.config,
+      added.map((a) => ({ diffId: a.layer.diffId, what: a.what })),
+      labels,
+      { workingDir: "/layers" },
+    ),
+    layers: [
+      ...buildImage.manifest.layers.map((descriptor, i) => ({
+        descriptor,
+        diffId: buildImage.config.rootfs.diff_ids[i] as string,
+        origin: { kind: "image" as const, image: buildImage },
+      })),
+      ...added.map((a) => a.layer),
+    ],
+  };
+  return { platform: showPlatform(ctx.platform), image, added };
 }
 
 const moduleLayer = (m: ResolvedModule): SmallLayer => ({
@@ -155,13 +203,27 @@ function lifecycleField(config: BuilderConfig): (string | number)[] {
   return config.lifecycle?.version ? ["lifecycle", "version"] : ["lifecycle"];
 }
 
+/** The platform cnbp's own lifecycle tree is built for (its node binary is the build machine's). */
+const OWN_LIFECYCLE_PLATFORM = "linux/amd64";
+
 /** cnbp's own lifecycle; a `[lifecycle] version` must be its version (cnbp downloads no other). */
 async function defaultLifecycle(
   file: Builder,
   tree: string,
   ctx: AuthoringContext,
+  notes: Problem[],
 ): Promise<ResolvedLifecycle> {
   const lifecycle = await lifecycleFromDir(tree, "cnbp's lifecycle", ctx, true);
+  const platform = showPlatform(ctx.platform);
+  if (platform !== OWN_LIFECYCLE_PLATFORM) {
+    notes.push({
+      ...file.problem(
+        ["lifecycle"],
+        `cnbp's own lifecycle is built for ${OWN_LIFECYCLE_PLATFORM}: the ${platform} builder gets it, but builds on ${platform} need a [lifecycle] uri for that platform`,
+      ),
+      severity: "warning",
+    });
+  }
   const wanted = file.value.lifecycle?.version?.replace(/^v/, "");
   if (wanted && wanted !== lifecycle.descriptor.lifecycle.version) {
     throw new SourceError(

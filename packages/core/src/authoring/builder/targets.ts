@@ -1,6 +1,7 @@
 /**
  * Targets must agree (distribution.md 3.1): the build image's os/arch must be one of builder.toml's
  * `[[targets]]`, and one of each module's declared targets (a module that declares none runs anywhere).
+ * With several targets, as pack does, a builder is made for each (the build image must have that platform).
  */
 import type { Problem } from "../../errors.js";
 import type { SourceImage } from "../../image/index.js";
@@ -60,4 +61,58 @@ export function moduleTargetProblems(
       ),
     ];
   });
+}
+
+/**
+ * The platforms builders are made for: one per `[[targets]]` platform when there are several and the
+ * destination takes an image index; else the one asked for (`--target`, default linux/amd64), with a note
+ * when that leaves targets out.
+ */
+export function builderPlatforms(
+  file: ConfigFile<BuilderConfig>,
+  asked: TargetPlatform,
+  onePlatform: boolean,
+): { platforms: TargetPlatform[]; notes: Problem[] } {
+  const targets = file.value.targets ?? [];
+  const problems: Problem[] = [];
+  const platforms = new Map<string, TargetPlatform>();
+  for (const [i, t] of targets.entries()) {
+    if (!t.arch) {
+      problems.push(file.problem(["targets", i], "has no arch: a builder is made for each target's os/arch"));
+      continue;
+    }
+    const platform = {
+      os: t.os ?? "linux",
+      architecture: t.arch,
+      ...(t.variant ? { variant: t.variant } : {}),
+    };
+    platforms.set(showPlatform(platform), platform);
+  }
+  if (platforms.size < 2) return { platforms: [asked], notes: [] };
+  if (onePlatform) {
+    const note = file.problem(
+      ["targets"],
+      `(${[...platforms.keys()].join(", ")}): the driver's image store takes one image per name, so only the ${showPlatform(asked)} builder is made (--target picks another; --publish or --output oci:<dir> makes them all, as an image index)`,
+    );
+    return { platforms: [asked], notes: [{ ...note, severity: "warning" }] };
+  }
+  file.check(problems);
+  return { platforms: [...platforms.values()], notes: [] };
+}
+
+/** With a builder per target, the build image read for a target must be for that target's platform. */
+export function buildImagePlatformProblems(
+  file: ConfigFile<BuilderConfig>,
+  buildImage: SourceImage,
+  platform: TargetPlatform,
+  targetIndex: number,
+): Problem[] {
+  const { os, architecture, variant } = platform;
+  if (fits({ os, arch: architecture, ...(variant ? { variant } : {}) }, buildImage)) return [];
+  return [
+    file.problem(
+      ["targets", targetIndex],
+      `${showPlatform(platform)}: the build image ${buildImage.name} has no ${showPlatform(platform)} image (it is for ${platformOf(buildImage)}): give a build image with an image for each target`,
+    ),
+  ];
 }
