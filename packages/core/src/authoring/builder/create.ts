@@ -143,6 +143,7 @@ async function builderImage(
   problems.push(...compositeProblems(modules, (path, message) => file.problem(path, message)));
   const order = resolveOrder(file, modules, "buildpack", problems);
   const orderExtensions = resolveOrder(file, modules, "extension", problems);
+  problems.push(...systemProblems(file, modules));
   file.check(problems);
 
   // buildpacks, then extensions, each by id and version
@@ -313,6 +314,16 @@ function resolveOrder(
       return { id: entry.id, version: found.version, ...(entry.optional ? { optional: true } : {}) };
     }),
   }));
+}
+
+/** `[system]` pre and post buildpacks must be in the builder, as order entries must. */
+function systemProblems(file: Builder, set: ModuleSet): Problem[] {
+  return (["pre", "post"] as const).flatMap((when) =>
+    (file.value.system?.[when]?.buildpacks ?? []).flatMap((entry, i) => {
+      const found = set.resolve("buildpack", entry.id, entry.version);
+      return "problem" in found ? [file.problem(["system", when, "buildpacks", i, "id"], found.problem)] : [];
+    }),
+  );
 }
 
 /** stack.toml is read only by Platform APIs before 0.12: written when the lifecycle speaks one. */

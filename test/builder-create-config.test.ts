@@ -1,0 +1,175 @@
+/**
+ * builder.toml's `[system]` (pre and post system buildpacks, /cnb/system.toml for Platform 0.15) and
+ * `[[build.env]]` (the operator's env files under /cnb/build-config/env/): each in a layer of its own, read back
+ * from the registry entry by entry, and the label pack writes for `[system]`.
+ */
+import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type ImageConfig, Manifest, parseReference, RegistryClient, readLayer } from "@cnbp/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cnbp, inRegistry, REGISTRY, REPO_ROOT, RUN_ID, STACKS } from "#test-utils";
+
+const client = new RegistryClient();
+const REPO = `${REGISTRY}/cnbp-test/${RUN_ID}`;
+const BUILD_IMAGE = inRegistry(STACKS.busybox.build);
+const RUN_IMAGE = inRegistry(STACKS.busybox.run);
+
+let dir: string;
+let env: Record<string, string>;
+
+const SYSTEM = [
+  '[[system.pre.buildpacks]]\nid = "ex/pre"\nversion = "1.0.0"\noptional = true',
+  '[[system.post.buildpacks]]\nid = "ex/post"\nversion = "2.0.0"',
+].join("\n");
+
+const BUILD_ENV = [
+  '[[build.env]]\nname = "JAVA_OPTS"\nvalue = "-Xmx1g"',
+  '[[build.env]]\nname = "PATH"\nvalue = "/opt/tools/bin"\nsuffix = "prepend"\ndelim = ":"',
+  '[[build.env]]\nname = "MODE"\nvalue = "production"\nsuffix = "override"',
+].join("\n");
+
+async function builderToml(name: string, extra: string) {
+  const file = join(dir, name);
+  await writeFile(
+    file,
+    [
+      '[[buildpacks]]\nuri = "bp/hello"',
+      '[[buildpacks]]\nuri = "bp/pre"',
+      '[[buildpacks]]\nuri = "bp/post"',
+      '[[order]]\n[[order.group]]\nid = "examples/hello"',
+      `[build]\nimage = "${BUILD_IMAGE}"`,
+      `[run]\n[[run.images]]\nimage = "${RUN_IMAGE}"`,
+      extra,
+      "",
+    ].join("\n"),
+  );
+  return file;
+}
+
+async function readImage(name: string) {
+  const ref = parseReference(name);
+  const manifest = Manifest.parse(JSON.parse((await client.getManifest(ref)).bytes.toString("utf8")));
+  const config = JSON.parse((await client.getBlob(ref, manifest.config)).toString("utf8")) as ImageConfig;
+  /** `path mode uid:gid` of each entry of the layer with this diffID, and its small files' text. */
+  const entries = async (diffId: string) => {
+    const layer = manifest.layers[config.rootfs.diff_ids.indexOf(diffId)];
+    if (!layer) throw new Error(`no layer ${diffId}`);
+    const out: string[] = [];
+    const files: Record<string, string> = {};
+    for await (const e of readLayer(await client.openBlob(ref, layer))) {
+      out.push(`${e.path} ${e.mode.toString(8)} ${e.uid}:${e.gid}`);
+      if (e.type === "file") files[e.path] = (await e.bytes()).toString("utf8");
+    }
+    return { entries: out, files };
+  };
+  return { config, labels: config.config?.Labels ?? {}, entries };
+}
+
+async function buildpack(root: string, id: string, version: string) {
+  await mkdir(join(root, "bin"), { recursive: true });
+  await writeFile(
+    join(root, "buildpack.toml"),
+    `api = "0.12"\n[buildpack]\nid = "${id}"\nversion = "${version}"\n`,
+  );
+  for (const script of ["detect", "build"]) {
+    await writeFile(join(root, "bin", script), "#!/bin/sh\nexit 0\n");
+    await chmod(join(root, "bin", script), 0o755);
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "cnbp-builder-config-e2e-"));
+  await cp(join(REPO_ROOT, "examples/hello/buildpacks/hello"), join(dir, "bp/hello"), { recursive: true });
+  await buildpack(join(dir, "bp/pre"), "ex/pre", "1.0.0");
+  await buildpack(join(dir, "bp/post"), "ex/post", "2.0.0");
+  env = { CNBP_CACHE_DIR: join(dir, "cache") };
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("cnbp builder create: [system] and [[build.env]]", () => {
+  it("writes /cnb/system.toml and the build-config env files, each in its own layer", async () => {
+    const config = await builderToml("builder.toml", `${SYSTEM}\n${BUILD_ENV}`);
+    const name = `${REPO}/system-env:1`;
+    const r = await cnbp(["builder", "create", name, "--config", config, "--publish"], { env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(
+      r.stdout
+        .split("\n")
+        .slice(0, -1)
+        .map((l) => l.replace(/^(\S+)\s+\S+\s+\d+ /, "$1 ")),
+    ).toEqual([
+      "written directories",
+      "written lifecycle 0.1.0",
+      "written buildpack ex/post@2.0.0",
+      "written buildpack ex/pre@1.0.0",
+      "written buildpack examples/hello@0.1.0",
+      "written order",
+      "written system",
+      "written run",
+      "written build-config env",
+    ]);
+    const b = await readImage(name);
+    const [system, , buildEnv] = b.config.rootfs.diff_ids.slice(-3) as string[];
+    expect(await b.entries(system as string)).toEqual({
+      entries: ["/cnb/system.toml 644 0:0"],
+      files: {
+        "/cnb/system.toml": [
+          '[[system.pre.buildpacks]]\nid = "ex/pre"\nversion = "1.0.0"\noptional = true\n',
+          '[[system.post.buildpacks]]\nid = "ex/post"\nversion = "2.0.0"\n',
+        ].join("\n"),
+      },
+    });
+    expect(JSON.parse(b.labels["io.buildpacks.buildpack.system"] as string)).toEqual({
+      pre: { buildpacks: [{ id: "ex/pre", version: "1.0.0", optional: true }] },
+      post: { buildpacks: [{ id: "ex/post", version: "2.0.0" }] },
+    });
+    expect(await b.entries(buildEnv as string)).toEqual({
+      entries: [
+        "/cnb/build-config/env/JAVA_OPTS 644 0:0",
+        "/cnb/build-config/env/MODE.override 644 0:0",
+        "/cnb/build-config/env/PATH.delim 644 0:0",
+        "/cnb/build-config/env/PATH.prepend 644 0:0",
+      ],
+      files: {
+        "/cnb/build-config/env/JAVA_OPTS": "-Xmx1g",
+        "/cnb/build-config/env/MODE.override": "production",
+        "/cnb/build-config/env/PATH.delim": ":",
+        "/cnb/build-config/env/PATH.prepend": "/opt/tools/bin",
+      },
+    });
+  });
+
+  it("writes neither layer nor label when builder.toml has neither", async () => {
+    const config = await builderToml("plain.toml", "");
+    const name = `${REPO}/plain:1`;
+    const r = await cnbp(["builder", "create", name, "--config", config, "--publish"], { env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/ system\n| build-config env\n/);
+    expect((await readImage(name)).labels["io.buildpacks.buildpack.system"]).toBeUndefined();
+  });
+
+  it("refuses a system buildpack the builder does not have, at its line", async () => {
+    const config = await builderToml(
+      "missing.toml",
+      '[[system.post.buildpacks]]\nid = "ex/post"\nversion = "9.9.9"',
+    );
+    const name = `${REPO}/missing-system:1`;
+    const r = await cnbp(["builder", "create", name, "--config", config, "--publish"], { env });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe(
+      `error: ${config}:16: system.post.buildpacks[0].id names buildpack ex/post@9.9.9, which is not in the buildpacks given (there is 2.0.0)`,
+    );
+    expect(await client.headManifest(parseReference(name))).toBeUndefined();
+  });
+
+  it("refuses [build.env] as a table: it is an array of tables, [[build.env]]", async () => {
+    const config = await builderToml("table.toml", '[build.env]\nname = "MODE"\nvalue = "x"');
+    const r = await cnbp(["builder", "create", `${REPO}/table:1`, "--config", config, "--publish"], { env });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe(`error: ${config}:15: build.env must be an array, found a table`);
+  });
+});
