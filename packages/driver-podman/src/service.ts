@@ -27,6 +27,11 @@ interface Service {
 }
 
 const services = new WeakMap<PodmanCli, Service>();
+/** Every running service of this process, stopped when it exits (one listener for them all). */
+const live = new Map<Service, PodmanCli>();
+process.once("exit", () => {
+  for (const [service, cli] of live) stop(cli, service);
+});
 
 /**
  * `method path` (below `/libpod`, e.g. `/volumes/create`) with `body` as JSON, as a PodmanResult: exitCode 0
@@ -112,17 +117,17 @@ function started(cli: PodmanCli): Service {
     detached: true,
   });
   child.unref();
-  const onExit = () => stop(cli, service);
-  process.once("exit", onExit);
-  child.once("exit", () => process.removeListener("exit", onExit));
+  child.once("exit", () => live.delete(service));
   const service: Service = { child, socket, ready: whenReady(child, socket) };
   service.ready.catch(() => stop(cli, service));
   services.set(cli, service);
+  live.set(service, cli);
   return service;
 }
 
 function stop(cli: PodmanCli, service: Service): void {
   if (services.get(cli) === service) services.delete(cli);
+  live.delete(service);
   const { pid, exitCode, signalCode } = service.child;
   if (pid !== undefined && exitCode === null && signalCode === null)
     try {
