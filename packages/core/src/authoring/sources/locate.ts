@@ -68,7 +68,10 @@ async function download(url: string, scratch: Scratch): Promise<string> {
   try {
     response = await fetch(url);
   } catch (err) {
-    throw new SourceError(`cannot download ${url}: ${(err as Error).message}`);
+    // fetch says only "fetch failed": the why (a refused connection, an untrusted certificate) is its cause
+    const cause =
+      (err as Error).cause instanceof Error ? ` (${((err as Error).cause as Error).message})` : "";
+    throw new SourceError(`cannot download ${url}: ${(err as Error).message}${cause}`);
   }
   if (!response.ok || !response.body) {
     throw new SourceError(`cannot download ${url}: HTTP ${response.status} ${response.statusText}`);
