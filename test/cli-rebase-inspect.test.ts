@@ -439,6 +439,14 @@ describe("cnbp rebase", () => {
       `error: rebase: ${REGISTRY}/${PREFIX}/missing:1 was not found in registry ${REGISTRY}\n` +
         "  hint: push it there with `cnbp build --publish`, or rebase the store's copy without --publish",
     ]);
+    const missingRun = `${REGISTRY}/${PREFIX}/missing-run:1`;
+    const noRun = await run(["rebase", APP, "--driver", "podman", "--run-image", missingRun]);
+    expect([noRun.exitCode, noRun.stderr]).toEqual([
+      1,
+      `error: rebase: run image ${missingRun} was not found in its registry (pull policy always)\n` +
+        "  hint: check --run-image, or the run images the app image records (`cnbp inspect`)\n" +
+        "  hint: to use the copy in the driver's store, add --pull-policy if-not-present",
+    ]);
     const policy = await run(["rebase", APP, "--pull-policy", "sometimes"]);
     expect(policy.exitCode).toBe(2);
     expect(policy.stderr).toContain(

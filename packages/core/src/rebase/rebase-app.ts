@@ -9,7 +9,6 @@
  */
 import { layoutRepoDir, stageImage } from "../build/layout-repo.js";
 import type { PullPolicy, RuntimeDriver, StoredImage } from "../drivers/contract.js";
-import { DriverError } from "../drivers/errors.js";
 import { CnbpError, UsageError } from "../errors.js";
 import { parseReference } from "../image/reference.js";
 import { RegistryClient } from "../image/registry/client.js";
@@ -211,25 +210,39 @@ async function inStore(driver: RuntimeDriver, appName: string, req: RebaseAppReq
   return { app, label, runImage: { ...runImage, reference: run.id } } satisfies Inputs;
 }
 
+/** Where a pull with each policy looks. */
+const LOOKED_IN: Record<PullPolicy, (driver: string) => string> = {
+  always: () => "its registry",
+  "if-not-present": (driver) => `${driver}'s image store or in its registry`,
+  never: (driver) => `${driver}'s image store`,
+};
+
 async function pullRunImage(
   driver: RuntimeDriver,
   name: string,
   app: StoredImage,
   req: RebaseAppRequest,
 ): Promise<StoredImage> {
+  const policy = req.pullPolicy ?? "always";
   try {
     return await driver.images.pull(name, {
-      policy: req.pullPolicy ?? "always",
+      policy,
       platform: [app.os, app.arch, ...(app.variant ? [app.variant] : [])].join("/"),
       ...(req.signal ? { signal: req.signal } : {}),
     });
   } catch (err) {
-    if (err instanceof DriverError && err.code === "CNBP_IMAGE_NOT_FOUND")
+    // by code: a third-party driver's errors come from its own copy of core
+    if ((err as { code?: unknown }).code === "CNBP_IMAGE_NOT_FOUND")
       throw new CnbpError(
         "CNBP_RUN_IMAGE_NOT_FOUND",
-        `rebase: run image ${name} was not found (${err.message})`,
+        `rebase: run image ${name} was not found in ${LOOKED_IN[policy](driver.name)} (pull policy ${policy})`,
         {
-          hints: ["check --run-image, or the run images the app image records (`cnbp inspect`)"],
+          hints: [
+            "check --run-image, or the run images the app image records (`cnbp inspect`)",
+            ...(policy === "always"
+              ? ["to use the copy in the driver's store, add --pull-policy if-not-present"]
+              : []),
+          ],
           cause: err,
         },
       );
