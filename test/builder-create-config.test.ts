@@ -1,7 +1,8 @@
 /**
  * builder.toml's `[system]` (pre and post system buildpacks, /cnb/system.toml for Platform 0.15) and
  * `[[build.env]]` (the operator's env files under /cnb/build-config/env/): each in a layer of its own, read back
- * from the registry entry by entry, and the label pack writes for `[system]`.
+ * from the registry entry by entry, and the label pack writes for `[system]`; the deprecated `[stack]`, with
+ * /cnb/stack.toml for a lifecycle that speaks a Platform API before 0.12.
  */
 import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -171,5 +172,64 @@ describe("cnbp builder create: [system] and [[build.env]]", () => {
     const r = await cnbp(["builder", "create", `${REPO}/table:1`, "--config", config, "--publish"], { env });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toBe(`error: ${config}:15: build.env must be an array, found a table`);
+  });
+});
+
+describe("cnbp builder create: the deprecated [stack]", () => {
+  it("takes the build and run images from [stack], and writes /cnb/stack.toml for a Platform API before 0.12", async () => {
+    // a lifecycle tree that speaks Platform 0.10 to 0.12 (only its lifecycle.toml: nothing runs it)
+    await mkdir(join(dir, "old-lifecycle"));
+    await writeFile(
+      join(dir, "old-lifecycle/lifecycle.toml"),
+      '[apis.buildpack]\ndeprecated = []\nsupported = [ "0.10" ]\n\n[apis.platform]\ndeprecated = []\nsupported = [ "0.10", "0.11", "0.12" ]\n\n[lifecycle]\nversion = "0.17.0"\n',
+    );
+    const mirror = `${REGISTRY}/mirror/run:latest`;
+    const config = join(dir, "stack.toml");
+    await writeFile(
+      config,
+      [
+        '[[buildpacks]]\nuri = "bp/hello"',
+        '[[order]]\n[[order.group]]\nid = "examples/hello"',
+        `[stack]\nid = "io.cnbp.busybox"\nbuild-image = "${BUILD_IMAGE}"\nrun-image = "${RUN_IMAGE}"\nrun-image-mirrors = ["${mirror}"]`,
+        '[lifecycle]\nuri = "old-lifecycle"',
+        "",
+      ].join("\n"),
+    );
+    const name = `${REPO}/stack:1`;
+    const r = await cnbp(["builder", "create", name, "--config", config, "--publish"], { env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toBe(`${config}:6: warning: stack is deprecated: use [build] image and [[run.images]]`);
+    expect(
+      r.stdout
+        .split("\n")
+        .slice(0, -1)
+        .map((l) => l.replace(/^(\S+)\s+\S+\s+\d+ /, "$1 ")),
+    ).toEqual([
+      "written directories",
+      "written lifecycle 0.17.0",
+      "written buildpack examples/hello@0.1.0",
+      "written order",
+      "written stack",
+      "written run",
+    ]);
+    const b = await readImage(name);
+    const base = await readImage(BUILD_IMAGE);
+    expect(b.config.rootfs.diff_ids.slice(0, base.config.rootfs.diff_ids.length)).toEqual(
+      base.config.rootfs.diff_ids,
+    );
+    const [stack, run] = b.config.rootfs.diff_ids.slice(-2) as string[];
+    expect(await b.entries(stack as string)).toEqual({
+      entries: ["/cnb/stack.toml 644 0:0"],
+      files: { "/cnb/stack.toml": `[run-image]\nimage = "${RUN_IMAGE}"\nmirrors = [ "${mirror}" ]\n` },
+    });
+    expect((await b.entries(run as string)).files).toEqual({
+      "/cnb/run.toml": `[[images]]\nimage = "${RUN_IMAGE}"\nmirrors = [ "${mirror}" ]\n`,
+    });
+    const metadata = JSON.parse(b.labels["io.buildpacks.builder.metadata"] as string);
+    expect([metadata.stack, metadata.images, metadata.lifecycle.api]).toEqual([
+      { runImage: { image: RUN_IMAGE, mirrors: [mirror] } },
+      [{ image: RUN_IMAGE, mirrors: [mirror] }],
+      { buildpack: "0.10", platform: "0.10" },
+    ]);
   });
 });
