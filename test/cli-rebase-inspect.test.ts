@@ -170,6 +170,11 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
+  // the builds' cache volumes, which cnbp keeps on purpose
+  for (const image of [APP, PUBLISHED]) {
+    const volumes = await podman(["volume", "ls", "-q", "--filter", `label=io.cnbp.image=${image}`]);
+    for (const volume of volumes.split("\n").filter(Boolean)) await podman(["volume", "rm", "-f", volume]);
+  }
   await podman([
     "rmi",
     "-f",
