@@ -34,7 +34,8 @@ const RUN_IMAGE = inRegistry(STACKS.busybox.run);
 let dir: string;
 let env: Record<string, string>;
 let base: SourceImage;
-const stored: string[] = [];
+// the store pulls the build image too
+const stored: string[] = [BUILD_INDEX];
 
 async function builderToml(name: string, buildImage: string) {
   const file = join(dir, name);
@@ -191,7 +192,7 @@ describe("cnbp builder create with several [[targets]]", () => {
     }
   });
 
-  it("saves only the --target builder into the driver's image store, and says so", async () => {
+  it("saves only the --target (else the engine's) builder into the driver's image store, and says so", async () => {
     const config = join(dir, "builder.toml");
     const name = `localhost/cnbp-test/${RUN_ID}/multi-stored:1`;
     stored.push(name);
@@ -200,9 +201,21 @@ describe("cnbp builder create with several [[targets]]", () => {
     expect(r.stderr).toBe(
       `${config}:11: warning: targets (linux/amd64, linux/arm64): the driver's image store takes one image per name, so only the linux/amd64 builder is made (--target picks another; --publish or --output oci:<dir> makes them all, as an image index)`,
     );
-    expect(await engine("podman", ["image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", name])).toBe(
-      "linux/amd64",
+    const platform = () =>
+      engine("podman", ["image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", name]);
+    // the engine's platform, where no --target is given
+    expect(await platform()).toBe("linux/amd64");
+
+    const arm = await cnbp(
+      ["builder", "create", name, "--config", config, "--driver", "podman", "--target", "linux/arm64"],
+      { env },
     );
+    expect(arm.exitCode, arm.stderr).toBe(0);
+    expect(arm.stderr.split("\n")).toEqual([
+      `${config}:11: warning: targets (linux/amd64, linux/arm64): the driver's image store takes one image per name, so only the linux/arm64 builder is made (--target picks another; --publish or --output oci:<dir> makes them all, as an image index)`,
+      `${config}: warning: lifecycle cnbp's own lifecycle is built for linux/amd64: the linux/arm64 builder gets it, but builds on linux/arm64 need a [lifecycle] uri for that platform`,
+    ]);
+    expect(await platform()).toBe("linux/arm64");
   });
 
   it("refuses a build image that has no image for a target, at that target's line, and writes nothing", async () => {

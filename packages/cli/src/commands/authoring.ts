@@ -52,6 +52,13 @@ export function outputOf(command: string, name: string, flags: OutputFlags): Out
   return undefined;
 }
 
+/** What saving into a driver's store brings: images read through it, and the platform its engine runs. */
+export interface StoreSource {
+  readonly images: ImageReader;
+  /** The default platform there, where `--target` gives none. */
+  readonly platform: NonNullable<AuthoringOptions["platform"]>;
+}
+
 /**
  * Authors the image into an OCI layout in cnbp's cache dir and imports it into the runtime driver's image
  * store under `name`; the layout is removed whatever happens. Images named by reference come from the store
@@ -62,7 +69,7 @@ export async function saveToStore(
   name: string,
   flags: DriverFlags & OutputFlags,
   env: NodeJS.ProcessEnv,
-  author: (output: Output, images: ImageReader) => Promise<AuthoredImage>,
+  author: (output: Output, store: StoreSource) => Promise<AuthoredImage>,
 ): Promise<AuthoredImage> {
   const {
     driver,
@@ -80,7 +87,14 @@ export async function saveToStore(
   try {
     const policy = flags.pullPolicy ?? config.values["pull-policy"] ?? "always";
     const images = storeImageReader(driver.images, policy, join(dir, "sources"), driverName);
-    const image = await author({ kind: "layout", dir: join(dir, "image"), name }, images);
+    const { os, arch } = await driver.info();
+    const image = await author(
+      { kind: "layout", dir: join(dir, "image"), name },
+      {
+        images,
+        platform: { os, architecture: arch },
+      },
+    );
     await driver.images.importOciLayout(join(dir, "image"), { tag: name });
     return { ...image, destination: `${driverName}'s image store` };
   } finally {
@@ -123,14 +137,15 @@ export function collectLabel(value: string, previous: Record<string, string> = {
 export function authoringOptions(
   env: NodeJS.ProcessEnv,
   target: string | undefined,
-  images?: ImageReader,
+  store?: StoreSource,
 ): AuthoringOptions {
   const cache = cacheRoot(env);
   return {
     registry: new RegistryClient({ keychain: new DockerKeychain({ env }) }),
     cacheDir: join(cache, "layers"),
-    platform: platformOf(target),
-    ...(images ? { images } : {}),
+    // the driver's store: its engine's platform unless --target says otherwise
+    platform: platformOf(target) ?? store?.platform,
+    ...(store ? { images: store.images } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { createBuilder, type ImageReader, type Output, UsageError } from "@cnbp/core";
+import { createBuilder, type Output, UsageError } from "@cnbp/core";
 import { Command } from "commander";
 import type { Io } from "../io.js";
 import {
@@ -10,6 +10,7 @@ import {
   ownLifecycleTree,
   printAuthored,
   pullPolicyOption,
+  type StoreSource,
   saveToStore,
 } from "./authoring.js";
 import { addDriverOptions, type DriverFlags } from "./driver-options.js";
@@ -34,7 +35,7 @@ export function builderCreateCommand(io: Io, env: NodeJS.ProcessEnv = process.en
     .option("--output <oci:dir>", "write the builder into an OCI layout directory")
     .option(
       "--target <os/arch>",
-      "the platform taken from multi-platform images, and the one builder made for the driver's image store when builder.toml has several [[targets]] (default linux/amd64)",
+      "the platform taken from multi-platform images, and the one builder made for the driver's image store when builder.toml has several [[targets]] (default: the engine's platform for the driver's image store, else linux/amd64)",
     )
     .option("--label <key=value>", "add a label to the builder (repeatable)", collectLabel)
     .option("--flatten", "put all buildpacks and extensions into one layer instead of one layer each")
@@ -54,7 +55,7 @@ export function builderCreateCommand(io: Io, env: NodeJS.ProcessEnv = process.en
     if (opts.flattenExclude && !opts.flatten) {
       throw new UsageError("builder create: --flatten-exclude is only used with --flatten");
     }
-    const author = (to: Output, images?: ImageReader) =>
+    const author = (to: Output, store?: StoreSource) =>
       createBuilder(
         {
           config: opts.config,
@@ -64,9 +65,9 @@ export function builderCreateCommand(io: Io, env: NodeJS.ProcessEnv = process.en
           ...(opts.flatten ? { flatten: { exclude: opts.flattenExclude ?? [] } } : {}),
           createdBy: { name: "cnbp", version },
           // the driver's image store holds one platform's builder per name
-          onePlatform: images !== undefined,
+          onePlatform: store !== undefined,
         },
-        authoringOptions(env, opts.target, images),
+        authoringOptions(env, opts.target, store),
       );
     const image = output ? await author(output) : await saveToStore(name, opts, env, author);
     printAuthored(io, "builder", image, opts.json);

@@ -5,7 +5,7 @@
  */
 import { stat } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
-import { createPackage, type ImageReader, type ModuleKind, type Output, UsageError } from "@cnbp/core";
+import { createPackage, type ModuleKind, type Output, UsageError } from "@cnbp/core";
 import { Command, Option } from "commander";
 import type { Io } from "../io.js";
 import {
@@ -15,6 +15,7 @@ import {
   outputOf,
   printAuthored,
   pullPolicyOption,
+  type StoreSource,
   saveToStore,
 } from "./authoring.js";
 import { addDriverOptions, type DriverFlags } from "./driver-options.js";
@@ -52,17 +53,17 @@ export function packageCommand(kind: ModuleKind, io: Io, env: NodeJS.ProcessEnv 
     .option("--output <oci:dir>", "write the image into an OCI layout directory (--format image)")
     .option(
       "--target <os/arch>",
-      "the platform packaged for and taken from multi-platform images (default linux/amd64)",
+      "the platform packaged for and taken from multi-platform images (default: the engine's platform for the driver's image store, else linux/amd64)",
     )
     .option("--label <key=value>", "add a label to the package (repeatable)", collectLabel)
     .addOption(pullPolicyOption())
     .option("--json", "print the result as JSON on stdout");
   return addDriverOptions(cmd).action(async (name: string, opts: Options) => {
     const output = await packageOutput(command, name, opts, io);
-    const author = (to: Output, images?: ImageReader) =>
+    const author = (to: Output, store?: StoreSource) =>
       createPackage(
         { kind, config: opts.config, output: to, labels: opts.label },
-        authoringOptions(env, opts.target, images),
+        authoringOptions(env, opts.target, store),
       );
     const image = output ? await author(output) : await saveToStore(name, opts, env, author);
     printAuthored(io, kind === "buildpack" ? "buildpackage" : "extension package", image, opts.json);
