@@ -135,7 +135,6 @@ async function buildWith(
         hints: ["add the buildpacks to a builder with `cnbp builder create`, and build with that"],
       },
     );
-  let layoutRepo: string | undefined;
   if (!publish) {
     // the image reaches the store through an OCI layout the exporter writes into a bind-mounted directory
     const { bindMounts, ociLayoutImport, ociLayoutExport } = driver.capabilities;
@@ -150,12 +149,10 @@ async function buildWith(
         `driver ${driver.name} cannot put images into an image store of its own (${lacks})`,
         { hints: ["build with --publish to push the image to a registry"] },
       );
-    const run = await pullRunImage(driver, runImage, policy, builder);
-    layoutRepo = layoutRepoDir(req.cacheRoot, driver.name, req.image);
-    await stageImage(driver.images, run, runImage, layoutRepo);
   }
   const cacheVolume = req.cacheVolume ?? (await cacheVolumeName(req.image, req.appDir));
-  const workspace = await driver.workspace({
+  // the volumes are made while the run image is staged; either failing undoes the other
+  const making = driver.workspace({
     buildId: `b${Date.now().toString(36)}${process.pid.toString(36)}`,
     // no volume owners: the app tar owns its root, and the lifecycle's root phases chown layers and cache
     volumes: [
@@ -170,13 +167,29 @@ async function buildWith(
     ],
     labels: { "io.cnbp.image": canonical(req.image) },
   });
+  const staging = (async () => {
+    if (publish) return undefined;
+    const run = await pullRunImage(driver, runImage, policy, builder);
+    const repo = layoutRepoDir(req.cacheRoot, driver.name, req.image);
+    await stageImage(driver.images, run, runImage, repo);
+    return repo;
+  })();
+  const [made, staged] = await Promise.allSettled([making, staging]);
+  if (made.status === "rejected" || staged.status === "rejected") {
+    if (made.status === "fulfilled") await made.value.dispose();
+    throw made.status === "rejected" ? made.reason : (staged as PromiseRejectedResult).reason;
+  }
+  const workspace = made.value;
+  const layoutRepo = staged.value;
   const timings: { phase: string; seconds: number }[] = [];
   let containerSeconds = 0;
   try {
-    await workspace.put(VOLUMES.app, "/", appTar(req.appDir, files, builder));
-    if (Object.keys(req.env ?? {}).length > 0)
-      await workspace.put(VOLUMES.platform, "/", platformTar(req.env ?? {}));
-    if (extra?.order) await workspace.put(VOLUMES.layers, "/", orderTar(extra.order));
+    await Promise.all([
+      workspace.put(VOLUMES.app, "/", appTar(req.appDir, files, builder)),
+      Object.keys(req.env ?? {}).length > 0 &&
+        workspace.put(VOLUMES.platform, "/", platformTar(req.env ?? {})),
+      extra?.order && workspace.put(VOLUMES.layers, "/", orderTar(extra.order)),
+    ]);
     const steps = phasePlan({
       builderImage: builder.id,
       platformApi: builder.platformApi,
