@@ -15,6 +15,7 @@ import {
   writeLayer,
   writeOciArchive,
 } from "@cnbp/core";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cnbp, REGISTRY, RUN_ID } from "#test-utils";
 
@@ -367,13 +368,22 @@ describe("cnbp builder inspect", () => {
     });
   });
 
-  it("refuses a bare image name until the drivers land, with what to write instead (exit 2)", async () => {
-    const r = await cnbp(["builder", "inspect", "my/builder"]);
-    expect(r).toEqual({
-      exitCode: 2,
+  it("reads a name without a registry host from the driver's image store, and says when it is not there", async () => {
+    const stored = `localhost/cnbp-test/${RUN_ID}/stored-builder:1`;
+    await execa("podman", ["pull", "--quiet", "--tls-verify=false", BUILDER]);
+    await execa("podman", ["tag", BUILDER, stored]);
+    try {
+      const r = await cnbp(["builder", "inspect", stored, "--driver", "podman"]);
+      expect(r).toEqual({ exitCode: 0, stdout: builderView(stored).trimEnd(), stderr: "" });
+    } finally {
+      await execa("podman", ["rmi", stored, BUILDER], { reject: false });
+    }
+    const missing = await cnbp(["builder", "inspect", "my/builder", "--driver", "podman"]);
+    expect(missing).toEqual({
+      exitCode: 1,
       stdout: "",
       stderr: [
-        `error: "my/builder" names an image in a container engine's store: cnbp reads images only from registries and OCI layouts or archives until its drivers land`,
+        "error: my/builder: no such image in podman's image store",
         "  hint: for Docker Hub, write docker.io/my/builder",
         "  hint: for a registry, give its host: 127.0.0.1:5000/<repository>[:<tag>]",
         "  hint: for an OCI layout directory, write oci:<dir>; for a .cnb or oci-archive file, give its path",

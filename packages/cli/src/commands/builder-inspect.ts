@@ -8,7 +8,7 @@ import {
 } from "@cnbp/core";
 import type { Command } from "commander";
 import type { Io } from "../io.js";
-import { type InspectOptions, inspectCommand } from "./inspect-options.js";
+import { type InspectOptions, inspectCommand, storeOf } from "./inspect-options.js";
 import { moduleTable, NONE, orderTree, table, targetText } from "./inspect-text.js";
 
 /** `cnbp builder inspect <image>`: what a builder holds, read from its labels. */
@@ -20,7 +20,7 @@ export function builderInspectCommand(io: Io, container: () => DependencyContain
     .argument("<image>", "the builder image")
     .action(async (image: string, opts: InspectOptions) => {
       resolve(container(), LOGGER).child({ command: "builder inspect" }).debug({ image }, "inspecting");
-      const info = builderInfo(await readImageConfig(image), { depth: opts.depth });
+      const info = builderInfo(await readImageConfig(image, undefined, storeOf(opts)), { depth: opts.depth });
       io.stdout.write(opts.output === "json" ? `${JSON.stringify(info, null, 2)}\n` : humanView(info));
     });
 }

@@ -8,7 +8,7 @@ import {
 } from "@cnbp/core";
 import type { Command } from "commander";
 import type { Io } from "../io.js";
-import { type InspectOptions, inspectCommand } from "./inspect-options.js";
+import { type InspectOptions, inspectCommand, storeOf } from "./inspect-options.js";
 import { moduleTable, NONE, orderTree, targetText } from "./inspect-text.js";
 
 /** `cnbp buildpack inspect <image|file>`: what a buildpackage holds, read from its labels. */
@@ -20,7 +20,9 @@ export function buildpackInspectCommand(io: Io, container: () => DependencyConta
     .argument("<image>", "the buildpackage: an image, an OCI layout or a .cnb file")
     .action(async (image: string, opts: InspectOptions) => {
       resolve(container(), LOGGER).child({ command: "buildpack inspect" }).debug({ image }, "inspecting");
-      const info = buildpackageInfo(await readImageConfig(image), { depth: opts.depth });
+      const info = buildpackageInfo(await readImageConfig(image, undefined, storeOf(opts)), {
+        depth: opts.depth,
+      });
       io.stdout.write(opts.output === "json" ? `${JSON.stringify(info, null, 2)}\n` : humanView(info));
     });
 }

@@ -1,14 +1,30 @@
 /** The options `builder inspect` and `buildpack inspect` share: the output format and the order depth. */
+import { openDriver, type StoreAccess } from "@cnbp/core";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { builtinDriverDirs } from "./driver.js";
+import { addDriverOptions, type DriverFlags, driverFlags } from "./driver-options.js";
 
-export interface InspectOptions {
+export interface InspectOptions extends DriverFlags {
   output: "human" | "json";
   depth?: number;
 }
 
+/** Opens the runtime driver's image store, for an image named without a registry host. */
+export function storeOf(opts: DriverFlags, env: NodeJS.ProcessEnv = process.env): () => Promise<StoreAccess> {
+  return async () => {
+    const { driver, name } = await openDriver({
+      flags: driverFlags(opts),
+      env,
+      kind: "runtime",
+      builtinPackageDirs: builtinDriverDirs(),
+    });
+    return { images: driver.images, driver: name, close: () => driver[Symbol.asyncDispose]() };
+  };
+}
+
 /** The command with the shared options; commander's usage errors are thrown for run() to exit 2 on. */
 export function inspectCommand(name: string): Command {
-  return new Command(name)
+  const command = new Command(name)
     .exitOverride()
     .addOption(
       new Option("-o, --output <format>", "how to print what is inside")
@@ -22,9 +38,11 @@ export function inspectCommand(name: string): Command {
     )
     .addHelpText(
       "after",
-      "\nIMAGE is <registry>/<repository>[:<tag>|@<digest>], oci:<layout dir>[:<name>], or the path of an\n" +
-        "oci-archive file (a .cnb buildpackage). Exits 1 when the image cannot be read or is not of this kind.",
+      "\nIMAGE is <registry>/<repository>[:<tag>|@<digest>], oci:<layout dir>[:<name>], the path of an\n" +
+        "oci-archive file (a .cnb buildpackage), or a name without a registry host, read from the driver's\n" +
+        "image store. Exits 1 when the image cannot be read or is not of this kind.",
     );
+  return addDriverOptions(command);
 }
 
 function parseDepth(text: string): number {

@@ -6,9 +6,8 @@
 import type { ImageStore, PullPolicy, StoredImage } from "../drivers/contract.js";
 import { DriverError } from "../drivers/errors.js";
 import { CnbpError } from "../errors.js";
-import type { Digest } from "../image/oci.js";
 import { type BuilderInfo, builderInfo } from "../inspect/builder-info.js";
-import type { InspectedImage } from "../inspect/image-source.js";
+import { asInspected } from "../inspect/image-source.js";
 import { readLabel } from "../inspect/labels.js";
 import { buildpackLayersLabel, type ModuleLayers } from "../spec/index.js";
 import { negotiatePlatformApi } from "./platform-api.js";
@@ -67,24 +66,6 @@ export async function resolveBuilder(
     platformApi: negotiatePlatformApi(name, info.lifecycle.platformApis),
     os: stored.os,
     arch: stored.arch,
-  };
-}
-
-/** A stored image in the shape the label readers take. */
-export function asInspected(name: string, stored: StoredImage): InspectedImage {
-  return {
-    name,
-    config: {
-      os: stored.os,
-      architecture: stored.arch,
-      ...(stored.variant ? { variant: stored.variant } : {}),
-      config: {
-        Labels: { ...stored.labels },
-        Env: [...stored.env],
-        ...(stored.user ? { User: stored.user } : {}),
-      },
-      rootfs: { type: "layers", diff_ids: stored.diffIds as Digest[] },
-    },
   };
 }
 

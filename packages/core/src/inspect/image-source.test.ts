@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CnbpError, UsageError } from "../errors.js";
-import { locateImage } from "./image-source.js";
+import { locateImage, readImageConfig } from "./image-source.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -30,10 +30,14 @@ describe("locateImage", () => {
     });
   });
 
-  it("refuses names of an engine's store and invalid references as usage errors, a missing .cnb as not found", async () => {
+  it("places names without a registry host in an engine's store; refuses invalid references, a missing .cnb", async () => {
     for (const name of ["builder", "my/builder:1", "localhost/cnbp-stacks/run"]) {
-      await expect(locateImage(name)).rejects.toBeInstanceOf(UsageError);
+      expect(await locateImage(name)).toEqual({ kind: "store", name });
     }
+    await expect(readImageConfig("my/builder:1")).rejects.toMatchObject({
+      code: "CNBP_USAGE",
+      message: `"my/builder:1" names an image in a container engine's store, which this command does not read`,
+    });
     await expect(locateImage("Registry.example/A")).rejects.toThrow(
       new UsageError(
         '"Registry.example/A" is not a valid image reference: repository name "A" must be lowercase',

@@ -2,5 +2,12 @@
 export { type BuilderInfo, builderInfo } from "./builder-info.js";
 export { type BuildpackageInfo, buildpackageInfo } from "./buildpackage-info.js";
 export { type DetectionEntry, type DetectionGroup, detectionOrder } from "./detection-order.js";
-export { type ImageLocation, type InspectedImage, locateImage, readImageConfig } from "./image-source.js";
+export {
+  asInspected,
+  type ImageLocation,
+  type InspectedImage,
+  locateImage,
+  readImageConfig,
+  type StoreAccess,
+} from "./image-source.js";
 export type { ModuleSummary, TargetSummary } from "./modules.js";
