@@ -3,13 +3,10 @@
  * empty image the driver imports itself, with the workspace's volumes mounted, and the engine's archive API
  * on it (the engine mounts a stopped container's volumes for it).
  */
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, posix } from "node:path";
+import { createReadStream } from "node:fs";
+import { posix } from "node:path";
 import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { DriverError, readLayer } from "@cnbp/core";
+import { DriverError, withCheckedPutTar } from "@cnbp/core";
 import type Docker from "dockerode";
 import { pack } from "tar-stream";
 import { DRIVER_NAME } from "./connection.js";
@@ -82,27 +79,12 @@ export async function copyIn(
   owner: string | undefined,
 ): Promise<void> {
   const OP = "workspace.put";
-  const tmp = await mkdtemp(join(tmpdir(), "cnbp-docker-put-"));
-  try {
-    const file = join(tmp, "in.tar");
-    await pipeline(tar, createWriteStream(file));
-    for await (const entry of readLayer(file, { label: "the tar to put" })) {
-      const escapes = (p: string) => p.split("/").includes("..");
-      if (escapes(entry.path) || (entry.type === "link" && entry.linkname && escapes(entry.linkname)))
-        throw new DriverError(
-          "CNBP_UNSAFE_PATH",
-          DRIVER_NAME,
-          OP,
-          `entry ${JSON.stringify(entry.name)} escapes the target directory`,
-        );
-    }
+  await withCheckedPutTar(tar, DRIVER_NAME, async (file) => {
     await makeDirs(engine, helper, mount, dir, owner);
     await helper.putArchive(createReadStream(file), { path: dir }).catch((err: unknown) => {
       throw engineError(engine, OP, err);
     });
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
+  });
 }
 
 /** Creates `dir` and its missing parents below `mount`, leaving the ones that exist as they are. */

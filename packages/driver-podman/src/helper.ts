@@ -1,15 +1,5 @@
-/**
- * Files in and out of volumes without a running container: a container created (never started) from an
- * empty image the driver makes itself, with the workspace's volumes mounted: files go in through the API's
- * archive endpoint and out through `podman cp`.
- */
-import { createWriteStream } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { DriverError, readLayer } from "@cnbp/core";
+import { DriverError, withCheckedPutTar } from "@cnbp/core";
 import { DRIVER_NAME, failed, type PodmanCli, podmanOk, spawnPodman } from "./podman.js";
 import { libpod, putArchive } from "./service.js";
 
@@ -49,25 +39,10 @@ export const helperMount = (index: number): string => `/cnbp/${index}`;
 
 /** Extracts `tar` into `dir` (absolute, inside the helper) after checking every entry stays inside it. */
 export async function copyIn(cli: PodmanCli, container: string, dir: string, tar: Readable): Promise<void> {
-  const tmp = await mkdtemp(join(tmpdir(), "cnbp-podman-put-"));
-  try {
-    const file = join(tmp, "in.tar");
-    await pipeline(tar, createWriteStream(file));
-    for await (const entry of readLayer(file, { label: "the tar to put" })) {
-      const escapes = (p: string) => p.split("/").includes("..");
-      if (escapes(entry.path) || (entry.type === "link" && entry.linkname && escapes(entry.linkname)))
-        throw new DriverError(
-          "CNBP_UNSAFE_PATH",
-          DRIVER_NAME,
-          "workspace.put",
-          `entry ${JSON.stringify(entry.name)} escapes the target directory`,
-        );
-    }
+  await withCheckedPutTar(tar, DRIVER_NAME, async (file) => {
     const r = await putArchive(cli, "workspace.put", container, dir, file);
     if (r.exitCode !== 0) throw failed("workspace.put", r);
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
+  });
 }
 
 /** A tar stream of `path` (inside the helper), entries relative to its parent; CNBP_NOT_FOUND when absent. */
