@@ -102,6 +102,12 @@ export interface RuntimeDriver extends Driver {
 /** Applies Dockerfiles: Docker (BuildKit), Buildah, Podman, kaniko. */
 export interface BuildDriver extends Driver {
   /**
+   * The image store the built images land in (for a driver that is also a RuntimeDriver, its `images`).
+   * cnbp reads built images through it, and moves images between it and a runtime driver's store as OCI
+   * layouts when neither lists the other in `capabilities.sharesImageStoreWith`.
+   */
+  readonly images: ImageStore;
+  /**
    * Builds `req.dockerfile` with `req.context` as its build context and `req.buildArgs` as `ARG` values
    * (`base_image` is always among them and equals `req.baseImage`), and stores the result under `req.tag`
    * in this driver's image store. Resolves to the tag and the image id (`sha256:<hex>` of its config).

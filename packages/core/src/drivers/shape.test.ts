@@ -42,7 +42,10 @@ describe("driverShapeProblems", () => {
 
   it("names each missing member of the declared kinds", () => {
     const { build: _, images, ...runtimeOnly } = typed;
-    expect(driverShapeProblems(runtimeOnly, "typed", ["build"])).toEqual(["build is not a function"]);
+    expect(driverShapeProblems(runtimeOnly, "typed", ["build"])).toEqual([
+      "images is missing",
+      "build is not a function",
+    ]);
     expect(
       driverShapeProblems(
         { ...runtimeOnly, images: { ...images, pull: "no" }, capabilities: { rootless: "yes" } },

@@ -47,10 +47,12 @@ export function driverShapeProblems(value: unknown, name: string, kinds: readonl
     if (!Array.isArray(caps.networks)) problems.push("capabilities.networks is not an array");
   }
   fn(value, Symbol.asyncDispose, "[Symbol.asyncDispose]");
-  if (kinds.includes("runtime")) {
-    for (const m of RUNTIME_METHODS) fn(value, m, m);
+  if (kinds.length > 0) {
     if (!isObject(value.images)) problems.push("images is missing");
     else for (const m of IMAGE_METHODS) fn(value.images, m, `images.${m}`);
+  }
+  if (kinds.includes("runtime")) {
+    for (const m of RUNTIME_METHODS) fn(value, m, m);
     if (!isObject(value.volumes)) problems.push("volumes is missing");
     else for (const m of VOLUME_METHODS) fn(value.volumes, m, `volumes.${m}`);
   }
