@@ -7,6 +7,7 @@ export * from "./config/index.js";
 export * from "./di.js";
 export * from "./drivers/index.js";
 export * from "./errors.js";
+export * from "./extensions/index.js";
 export * from "./image/index.js";
 export * from "./inspect/app-image-source.js";
 export * from "./inspect/index.js";

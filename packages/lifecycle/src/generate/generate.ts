@@ -21,8 +21,13 @@ import {
   apiAtLeast,
   type BuildpackPlan,
   buildpackPlan,
+  checkBuildDockerfile,
+  checkContexts,
+  checkExtendConfig,
+  checkRunDockerfile,
   type PlanFile,
   planToml,
+  type RunDockerfileIntent,
   type RunFile,
   serializeSpec,
 } from "@cnbp/core";
@@ -36,13 +41,6 @@ import { type BuildUser, type OutputLayout, openLayout, type ProducedDockerfile 
 import { extensionPlan, withoutNames } from "./plan.js";
 import { generatePath, runGenerate } from "./run-generate.js";
 import { chooseRunImage, updateAnalyzed } from "./run-image.js";
-import {
-  checkBuildDockerfile,
-  checkContexts,
-  checkExtendConfig,
-  checkRunDockerfile,
-  type RunDockerfileIntent,
-} from "./validate.js";
 
 export interface GenerateInput {
   /** The group's extensions, in group order. */

@@ -9,9 +9,8 @@
 import { chown, copyFile, cp, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { apiAtLeast } from "@cnbp/core";
+import { apiAtLeast, type DockerfileKind } from "@cnbp/core";
 import { escapeId, type Module } from "../modules/store.js";
-import type { DockerfileKind } from "./validate.js";
 
 export interface BuildUser {
   readonly uid: number;

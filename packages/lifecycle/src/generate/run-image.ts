@@ -4,10 +4,9 @@
  * those before it are ignored, since they would apply to an image that is thrown away. The run image is
  * extended when a run.Dockerfile that is not ignored has instructions.
  */
-import type { AnalyzedMetadata, RunFile } from "@cnbp/core";
+import type { AnalyzedMetadata, RunDockerfileIntent, RunFile } from "@cnbp/core";
 import { apiAtLeast } from "@cnbp/core";
 import type { Log } from "../log.js";
-import type { RunDockerfileIntent } from "./validate.js";
 
 export interface RunImageChoice {
   /** The image the last switching run.Dockerfile names; undefined when none switches. */
