@@ -39,6 +39,7 @@ interface Options extends DriverFlags {
   defaultProcess?: string;
   descriptor?: string;
   insecureRegistry: string[];
+  extendDriver?: string;
   json?: boolean;
 }
 
@@ -104,6 +105,10 @@ export function buildCommand(io: Io, env: NodeJS.ProcessEnv = process.env): Comm
       repeatable,
       [],
     )
+    .option(
+      "--extend-driver <name>",
+      "the build driver that applies image extensions' Dockerfiles (default: the --driver, e.g. buildah with podman)",
+    )
     .option("--json", "print a report as JSON on stdout (the lifecycle's output goes to stderr)");
   return addDriverOptions(command).action(async (image: string, opts: Options) => {
     const appDir = resolve(opts.path);
@@ -120,6 +125,20 @@ export function buildCommand(io: Io, env: NodeJS.ProcessEnv = process.env): Comm
       builtinPackageDirs: builtinDriverDirs(),
     });
     const driver = opened.driver;
+    // its options come from the config file only: --driver-opt and CNBP_DRIVER_OPTS are the runtime driver's
+    const extender = opts.extendDriver
+      ? (
+          await openDriver({
+            flags: { driver: opts.extendDriver },
+            env: { ...env, CNBP_DRIVER_OPTS: undefined },
+            kind: "build",
+            builtinPackageDirs: builtinDriverDirs(),
+          }).catch(async (err: unknown) => {
+            await driver[Symbol.asyncDispose]();
+            throw err;
+          })
+        ).driver
+      : undefined;
     try {
       const builder = opts.builder ?? project.builder ?? opened.config.values["default-builder"];
       if (!builder)
@@ -171,6 +190,7 @@ export function buildCommand(io: Io, env: NodeJS.ProcessEnv = process.env): Comm
             opts.cacheImage,
           ]),
           cacheRoot: env.CNBP_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "cnbp"),
+          ...(extender ? { extender } : {}),
           signal: controller.signal,
         },
         {
@@ -180,6 +200,7 @@ export function buildCommand(io: Io, env: NodeJS.ProcessEnv = process.env): Comm
             if (t.seconds !== undefined && !opts.json)
               io.stdout.write(`[cnbp] ${t.phase} done in ${t.seconds.toFixed(2)} s\n`);
           },
+          note: (message) => lifecycleOut.write(`[cnbp] ${message}\n`),
         },
       ).finally(() => {
         process.off("SIGINT", cancel);
@@ -188,7 +209,7 @@ export function buildCommand(io: Io, env: NodeJS.ProcessEnv = process.env): Comm
       if (opts.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else io.stdout.write(summary(report, opened.name));
     } finally {
-      await driver[Symbol.asyncDispose]();
+      await Promise.all([driver[Symbol.asyncDispose](), extender?.[Symbol.asyncDispose]()]);
     }
   });
 }

@@ -5,13 +5,15 @@
  * imports into the driver's store. The workspace is disposed whatever happens; the cache volume stays.
  */
 import { createHash } from "node:crypto";
-import { realpath } from "node:fs/promises";
-import { basename } from "node:path";
+import { mkdtemp, realpath, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pack } from "tar-stream";
 import { cacheVolumeLabels } from "../cache/labels.js";
 import type {
   BindMount,
+  BuildDriver,
   NetworkMode,
   OutputSink,
   PullPolicy,
@@ -24,6 +26,13 @@ import { parseReference, RegistryClient, referenceName } from "../image/index.js
 import { type OrderFile, orderToml, serializeSpec } from "../spec/index.js";
 import { type AppFilter, appFiles, appTar } from "./app-source.js";
 import { type ResolvedBuilder, resolveBuilder } from "./builder.js";
+import {
+  type ExtendContext,
+  type Extensions,
+  extendBuildImage,
+  extendRunImage,
+  readExtensions,
+} from "./extend.js";
 import { type BuildpackChoice, type PreparedBuildpacks, prepareBuildpacks } from "./extra-buildpacks.js";
 import { canonical, importExported, layoutRepoDir, stageImage } from "./layout-repo.js";
 import { PhaseClock, type PhaseTiming } from "./phase-clock.js";
@@ -66,6 +75,11 @@ export interface BuildRequest {
   readonly registryAuth?: string;
   /** Where cnbp keeps layout repositories (the XDG cache dir). */
   readonly cacheRoot: string;
+  /**
+   * Applies the Dockerfiles of the builder's image extensions (`--extend-driver`); default the runtime driver
+   * when it is a build driver too.
+   */
+  readonly extender?: BuildDriver;
   readonly signal?: AbortSignal;
 }
 
@@ -75,6 +89,8 @@ export interface BuildOutput {
   readonly stderr: OutputSink;
   /** A phase began or ended (ends carry the seconds it took). */
   phase(timing: PhaseTiming): void;
+  /** What cnbp itself did on the way, e.g. reusing an extended image: one line each. */
+  note(message: string): void;
 }
 
 export interface BuildReport {
@@ -86,7 +102,10 @@ export interface BuildReport {
   readonly digest?: string;
   readonly published: boolean;
   readonly builder: string;
+  /** The run image the app image is based on: the requested one, or the one an extension switched to. */
   readonly runImage: string;
+  /** What image extensions did: extended the build image, the run image, and whether it stays rebasable. */
+  readonly extended?: { readonly build: boolean; readonly run: boolean; readonly rebasable?: boolean };
   readonly platformApi: string;
   readonly driver: string;
   readonly cacheVolume: string;
@@ -127,6 +146,11 @@ async function buildWith(
   const publish = req.publish ?? false;
   const tags = req.tags ?? [];
   const policy = req.pullPolicy ?? "if-not-present";
+  const extender = extenderFor(driver, req, builder);
+  if (extender && req.trustBuilder)
+    out.note(
+      "the builder has image extensions: its phases run one by one (the creator cannot apply Dockerfiles)",
+    );
   if (extra?.dirs.length && !driver.capabilities.bindMounts)
     throw new CnbpError(
       "CNBP_UNSUPPORTED",
@@ -180,6 +204,7 @@ async function buildWith(
     throw made.status === "rejected" ? made.reason : (staged as PromiseRejectedResult).reason;
   }
   const workspace = made.value;
+  let scratch: string | undefined;
   const layoutRepo = staged.value;
   const timings: { phase: string; seconds: number }[] = [];
   let containerSeconds = 0;
@@ -199,7 +224,7 @@ async function buildWith(
       tags,
       runImage,
       output: layoutRepo ? { kind: "layout", layoutRepo } : { kind: "registry" },
-      creator: req.trustBuilder ?? false,
+      creator: (req.trustBuilder ?? false) && !extender,
       clearCache: req.clearCache ?? false,
       ...(req.cacheImage ? { cacheImage: req.cacheImage } : {}),
       ...(req.defaultProcess ? { defaultProcess: req.defaultProcess } : {}),
@@ -210,7 +235,54 @@ async function buildWith(
       ...(extra?.dirs.length ? { buildpackDirs: extra.dirs } : {}),
       ...(extra?.order ? { orderPath: PATHS.order } : {}),
     });
-    for (const { phase, step } of steps) {
+    if (extender) scratch = await mkdtemp(join(tmpdir(), "cnbp-extend-"));
+    const ctx: ExtendContext | undefined =
+      extender && scratch
+        ? {
+            runtime: driver,
+            extender,
+            workspace,
+            builder,
+            appDir: req.appDir,
+            ...(layoutRepo ? { layoutRepo } : {}),
+            policy,
+            scratch,
+            io: { stdout: out.stdout, stderr: out.stderr, ...(req.signal ? { signal: req.signal } : {}) },
+            note: (m) => out.note(m),
+          }
+        : undefined;
+    let extensions: Extensions | undefined;
+    let extended: BuildReport["extended"];
+    /** Times a step cnbp does itself between phases as the phase `name`. */
+    const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+      const clock = new PhaseClock(name, (t) => {
+        if (t.seconds !== undefined) timings.push({ phase: t.phase, seconds: t.seconds });
+        out.phase(t);
+      });
+      try {
+        return await work();
+      } finally {
+        clock.end();
+      }
+    };
+    for (const planned of steps) {
+      const { phase } = planned;
+      let { step } = planned;
+      if (ctx && extensions && phase === "builder" && extensions.plan.build.length > 0) {
+        const from = extensions;
+        const image = await timed("extend", () => extendBuildImage(ctx, from));
+        if (image) step = { ...step, image };
+        extended = { build: true, run: false };
+      }
+      if (ctx && extensions && phase === "exporter" && extensions.extendRun) {
+        const from = extensions;
+        const rebasable = await timed("extend", () => extendRunImage(ctx, from));
+        extended = {
+          build: extended?.build ?? false,
+          run: rebasable !== undefined,
+          ...(rebasable !== undefined ? { rebasable } : {}),
+        };
+      }
       const clock = new PhaseClock(phase, (t) => {
         if (t.seconds !== undefined) timings.push({ phase: t.phase, seconds: t.seconds });
         out.phase(t);
@@ -232,6 +304,7 @@ async function buildWith(
         containerSeconds += (performance.now() - since) / 1000;
       }
       if (exitCode !== 0) throw phaseFailed(phase as PhaseName, exitCode);
+      if (ctx && phase === "detector") extensions = await readExtensions(ctx, runImage);
     }
     // the volumes go while the image is imported: nothing reads them any more
     const [stored] = await Promise.all([
@@ -244,7 +317,8 @@ async function buildWith(
       ...(stored ? { id: stored.id } : {}),
       published: publish,
       builder: req.builder,
-      runImage,
+      runImage: extensions?.runImage ?? runImage,
+      ...(extended ? { extended } : {}),
       platformApi: builder.platformApi,
       driver: driver.name,
       cacheVolume,
@@ -254,8 +328,32 @@ async function buildWith(
     };
   } finally {
     await workspace.dispose();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
   }
 }
+
+/**
+ * The build driver that applies the builder's extensions' Dockerfiles, or undefined when the builder has
+ * none; a builder with extensions needs one.
+ */
+function extenderFor(
+  driver: RuntimeDriver,
+  req: BuildRequest,
+  builder: ResolvedBuilder,
+): BuildDriver | undefined {
+  if (builder.info.extensionOrder.length === 0) return undefined;
+  const extender = req.extender ?? (isBuildDriver(driver) ? driver : undefined);
+  if (!extender)
+    throw new CnbpError(
+      "CNBP_UNSUPPORTED",
+      `builder ${builder.name} has image extensions, and driver ${driver.name} cannot apply Dockerfiles`,
+      { hints: ["choose a build driver with --extend-driver (e.g. buildah, podman or docker)"] },
+    );
+  return extender;
+}
+
+const isBuildDriver = (d: RuntimeDriver): d is RuntimeDriver & BuildDriver =>
+  typeof (d as Partial<BuildDriver>).build === "function";
 
 /** What a build knows before it makes anything. */
 interface Resolved {

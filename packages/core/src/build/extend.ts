@@ -1,0 +1,283 @@
+/**
+ * The extension step of a build, done by the platform (shared/spec/extensions.md 7): after the detector,
+ * read what the group's extensions generated; apply the build.Dockerfiles to the builder image, in whose
+ * result the builder phase runs; switch the run image, or apply the run.Dockerfiles to it and hand the
+ * exporter the result as the sparse layout `<layers>/extended/run/<digest>/`.
+ *
+ * A BuildDriver applies each Dockerfile. Every result is kept in its store under a tag made from what went
+ * into it (the base image's id, the Dockerfile, its context, its args), so an unchanged rebuild finds it and
+ * runs no Dockerfile step at all. Images move between the build driver's store and the runtime driver's only
+ * when the two do not share one.
+ */
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { basename, join } from "node:path";
+import type {
+  BuildDriver,
+  PullPolicy,
+  RuntimeDriver,
+  StepIO,
+  StoredImage,
+  Workspace,
+} from "../drivers/contract.js";
+import { DriverError } from "../drivers/errors.js";
+import { CnbpError } from "../errors.js";
+import {
+  chainRebasable,
+  type ExtensionDockerfile,
+  extensionBuildArgs,
+  type GeneratedPlan,
+  readGenerated,
+  writeSparseRunImage,
+} from "../extensions/index.js";
+import {
+  type AnalyzedMetadata,
+  analyzedToml,
+  type GroupFile,
+  groupToml,
+  parseSpecOrThrow,
+} from "../spec/index.js";
+import { appFiles, appTar } from "./app-source.js";
+import type { ResolvedBuilder } from "./builder.js";
+import { moveImage, sharesStore } from "./image-moves.js";
+import { stageImage } from "./layout-repo.js";
+import { VOLUMES } from "./phases.js";
+import { treeDigest } from "./tree-digest.js";
+import { copyOut } from "./volume-files.js";
+
+/** Where extended images are kept, one repository per kind, tagged by the key of what made them. */
+export const EXTENDED_REPO = "localhost/cnbp-extended";
+/** Label of every extended image cnbp keeps: its kind, so `cnbp cache prune` can find them. */
+export const EXTENDED_LABEL = "io.cnbp.extended";
+
+export interface ExtendContext {
+  readonly runtime: RuntimeDriver;
+  readonly extender: BuildDriver;
+  readonly workspace: Workspace;
+  readonly builder: ResolvedBuilder;
+  readonly appDir: string;
+  /** The OCI layout repository the build exports into (store output); absent when publishing. */
+  readonly layoutRepo?: string;
+  readonly policy: PullPolicy;
+  /** A host directory the step may fill; its owner removes it. */
+  readonly scratch: string;
+  /** Where Dockerfile builds write, and the signal that cancels them. */
+  readonly io: StepIO;
+  /** Says what the step did (`[cnbp] ...` lines). */
+  readonly note: (message: string) => void;
+}
+
+/** What the extensions asked for, read after the detector. */
+export interface Extensions {
+  readonly plan: GeneratedPlan;
+  /** The run image the build exports onto: analyzed.toml's after the detector (an extension may switch it). */
+  readonly runImage: string;
+  readonly switched: boolean;
+  /** `[run-image] extend` in analyzed.toml: there are run.Dockerfiles to apply. */
+  readonly extendRun: boolean;
+}
+
+/**
+ * Copies `generated/`, group.toml and analyzed.toml out of the layers volume and reads them; every
+ * Dockerfile is checked against the spec's rules before anything is built. A run image an extension
+ * switched to must be for the builder's platform; in the store it is staged where the restorer looks.
+ */
+export async function readExtensions(ctx: ExtendContext, requestedRunImage: string): Promise<Extensions> {
+  const dir = join(ctx.scratch, "layers");
+  for (const path of ["/group.toml", "/analyzed.toml", "/generated"])
+    await copyOut(ctx.workspace, VOLUMES.layers, path, dir, { optional: path === "/generated" });
+  const group = parseSpecOrThrow<GroupFile>(
+    groupToml,
+    await readFile(join(dir, "group.toml"), "utf8"),
+    "group.toml",
+  );
+  const analyzed = parseSpecOrThrow<AnalyzedMetadata>(
+    analyzedToml,
+    await readFile(join(dir, "analyzed.toml"), "utf8"),
+    "analyzed.toml",
+  );
+  const plan = await readGenerated({
+    generatedDir: join(dir, "generated"),
+    group,
+    platformApi: ctx.builder.platformApi,
+    appDir: ctx.appDir,
+  });
+  const runImage = analyzed["run-image"]?.image ?? requestedRunImage;
+  const switched = runImage !== requestedRunImage;
+  if (switched) await reachSwitchedRunImage(ctx, runImage, plan);
+  return { plan, runImage, switched, extendRun: analyzed["run-image"]?.extend === true };
+}
+
+/**
+ * Applies the build.Dockerfiles to the builder image; resolves to the id (in the runtime driver's store) of
+ * the image the builder phase runs in, or undefined when no extension extends the build image.
+ */
+export async function extendBuildImage(ctx: ExtendContext, ext: Extensions): Promise<string | undefined> {
+  if (ext.plan.build.length === 0) return undefined;
+  const base = await inExtenderStore(ctx, ctx.builder.name, ctx.builder.id);
+  const chain = await applyChain(ctx, "build", ext.plan.build, base);
+  const shared = sharesStore(ctx.runtime, ctx.extender);
+  const result = shared
+    ? chain.image
+    : await moveImage(ctx.extender.images, ctx.runtime.images, chain.ref, chain.ref, ctx.scratch);
+  return result.id;
+}
+
+/**
+ * Applies the run.Dockerfiles to the run image and puts the result, as the exporter takes it, into the
+ * layers volume. Resolves to whether the app image stays rebasable, or undefined when nothing was applied.
+ */
+export async function extendRunImage(ctx: ExtendContext, ext: Extensions): Promise<boolean | undefined> {
+  const steps = ext.plan.run.filter((s) => s.extend);
+  if (!ext.extendRun || steps.length === 0) return undefined;
+  const base = ctx.layoutRepo
+    ? await inExtenderStore(
+        ctx,
+        ext.runImage,
+        (await ctx.runtime.images.pull(ext.runImage, { policy: "never" })).id,
+      )
+    : { ref: ext.runImage, image: await pullInto(ctx.extender, ext.runImage, ctx.policy) };
+  const chain = await applyChain(ctx, "run", steps, base);
+  const layout = join(ctx.scratch, "extended-layout");
+  await ctx.extender.images.exportOciLayout(chain.ref, layout, { name: "extended" });
+  const rebasable = chainRebasable(chain.labels);
+  const sparse = await writeSparseRunImage({
+    extendedLayout: layout,
+    image: "extended",
+    baseLayerCount: base.image.diffIds.length,
+    addedBy: chain.addedBy,
+    rebasable,
+    outDir: join(ctx.scratch, "extended-run"),
+  });
+  const files = await appFiles(sparse.dir);
+  await ctx.workspace.put(
+    VOLUMES.layers,
+    `/extended/run/${basename(sparse.dir)}`,
+    appTar(sparse.dir, files, { uid: 0, gid: 0 }),
+  );
+  return rebasable;
+}
+
+interface Current {
+  /** How the build driver's store names it. */
+  readonly ref: string;
+  readonly image: StoredImage;
+}
+
+interface Chain extends Current {
+  /** The extension that added each layer above the base, in order. */
+  readonly addedBy: readonly string[];
+  /** Each Dockerfile's result's labels, in order. */
+  readonly labels: readonly Readonly<Record<string, string>>[];
+}
+
+/** Applies `steps` one on the other, from `base`; a step whose key the store already has is not run. */
+async function applyChain(
+  ctx: ExtendContext,
+  kind: "build" | "run",
+  steps: readonly ExtensionDockerfile[],
+  base: Current,
+): Promise<Chain> {
+  let current = base;
+  const addedBy: string[] = [];
+  const labels: Readonly<Record<string, string>>[] = [];
+  for (const step of steps) {
+    const args = extensionBuildArgs(step, {
+      image: current.ref,
+      ...(current.image.user ? { user: current.image.user } : {}),
+    });
+    const tag = `${EXTENDED_REPO}/${kind}:${await stepKey(step, current.image.id, args)}`;
+    let image = await ctx.extender.images.inspect(tag);
+    if (image) ctx.note(`extension ${step.extensionId}: ${kind}.Dockerfile unchanged, reusing ${tag}`);
+    else {
+      ctx.note(`extension ${step.extensionId}: applying ${kind}.Dockerfile to ${current.ref}`);
+      await runBuild(ctx, {
+        dockerfile: step.dockerfile,
+        context: step.context,
+        buildArgs: args,
+        baseImage: current.ref,
+        tag,
+        pull: "never",
+        labels: { [EXTENDED_LABEL]: kind },
+      });
+      image = await ctx.extender.images.inspect(tag);
+      if (!image)
+        throw new CnbpError(
+          "CNBP_BUILD_FAILED",
+          `driver ${ctx.extender.name} built ${tag} but its store has no such image`,
+        );
+    }
+    const added = image.diffIds.length - current.image.diffIds.length;
+    for (let i = 0; i < added; i++) addedBy.push(step.extensionId);
+    labels.push(image.labels);
+    current = { ref: tag, image };
+  }
+  return { ...current, addedBy, labels };
+}
+
+async function runBuild(ctx: ExtendContext, req: Parameters<BuildDriver["build"]>[0]): Promise<void> {
+  try {
+    await ctx.extender.build(req, ctx.io);
+  } catch (err) {
+    if (err instanceof DriverError && err.code === "CNBP_CANCELLED")
+      throw new CnbpError("CNBP_CANCELLED", "build cancelled while extensions' Dockerfiles were applied", {
+        cause: err,
+      });
+    throw err;
+  }
+}
+
+/** The cache key of one Dockerfile's result: everything that goes into it but the per-build `build_id`. */
+async function stepKey(step: ExtensionDockerfile, baseId: string, args: Readonly<Record<string, string>>) {
+  const hash = createHash("sha256");
+  hash.update(`${baseId}\n${await readFile(step.dockerfile)}\n${await treeDigest(step.context)}\n`);
+  for (const [name, value] of Object.entries(args).sort(([a], [b]) => a.localeCompare(b)))
+    if (name !== "build_id" && name !== "base_image") hash.update(`${name}=${value}\n`);
+  return hash.digest("hex").slice(0, 24);
+}
+
+/** The runtime store's image `ref` (id `id`) as the build driver's store names it, moved there if needed. */
+async function inExtenderStore(ctx: ExtendContext, ref: string, id: string): Promise<Current> {
+  if (sharesStore(ctx.runtime, ctx.extender)) {
+    const image = await ctx.extender.images.inspect(id);
+    if (image) return { ref, image };
+  }
+  const tag = `${EXTENDED_REPO}/base:${id.replace(/^sha256:/, "").slice(0, 24)}`;
+  const image =
+    (await ctx.extender.images.inspect(tag)) ??
+    (await moveImage(ctx.runtime.images, ctx.extender.images, id, tag, ctx.scratch));
+  return { ref: tag, image };
+}
+
+async function pullInto(driver: BuildDriver | RuntimeDriver, ref: string, policy: PullPolicy) {
+  try {
+    return await driver.images.pull(ref, { policy });
+  } catch (err) {
+    if (err instanceof DriverError && err.code === "CNBP_IMAGE_NOT_FOUND")
+      throw new CnbpError(
+        "CNBP_RUN_IMAGE_NOT_FOUND",
+        `run image ${ref}, chosen by an extension, was not found (${err.message})`,
+        {
+          hints: ["check the FROM line of the extension's run.Dockerfile"],
+          cause: err,
+        },
+      );
+    throw err;
+  }
+}
+
+/** The switched run image must run where the builder builds; in the store it is staged for the restorer. */
+async function reachSwitchedRunImage(ctx: ExtendContext, ref: string, plan: GeneratedPlan): Promise<void> {
+  if (!ctx.layoutRepo) return;
+  const stored = await pullInto(ctx.runtime, ref, ctx.policy);
+  const { os, arch } = ctx.builder;
+  if (stored.os !== os || stored.arch !== arch) {
+    const by = plan.run.find((s) => s.switchTo === ref)?.extensionId ?? "an extension";
+    throw new CnbpError(
+      "CNBP_RUN_IMAGE_TARGET",
+      `run image ${ref}, chosen by extension ${by}, is for ${stored.os}/${stored.arch}, but builder ${ctx.builder.name} builds for ${os}/${arch}`,
+      { hints: [`make the extension switch to a run image for ${os}/${arch}`] },
+    );
+  }
+  await stageImage(ctx.runtime.images, stored, ref, ctx.layoutRepo);
+}
