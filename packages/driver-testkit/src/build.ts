@@ -24,9 +24,9 @@ export interface BuildContractOptions {
    */
   readonly baseImage?: string;
   /**
-   * The store the driver builds into, when the driver is not itself a RuntimeDriver (e.g. Buildah building
-   * into Podman's store): the suite inspects built images and removes them through it. A driver that is a
-   * RuntimeDriver uses its own `images`, and its workspaces run the built image to check its files.
+   * The store the suite inspects built images in and removes them through; default the driver's own
+   * `images` (BuildDriver.images). A driver that is also a RuntimeDriver has its workspaces run the built
+   * image to check its files.
    */
   readonly images?: Pick<ImageStore, "inspect" | "remove">;
   /**
@@ -99,11 +99,7 @@ export function buildDriverContract(
   describe(`${name}: build driver contract`, () => {
     beforeAll(async () => {
       driver = await factory();
-      store = options.images ?? (isRuntime(driver) ? driver.images : undefined);
-      if (!store)
-        throw new Error(
-          `driver-testkit: the ${name} driver is not a RuntimeDriver: pass the "images" option (the store it builds into)`,
-        );
+      store = options.images ?? driver.images;
       const req = await request([], { baseImage: options.baseImage ?? DEFAULT_TEST_IMAGE, tag: base });
       const own = { ...req, buildArgs: { base_image: req.baseImage }, labels: { [BASE_LABEL]: run } };
       await driver.build(own, collect().io);
