@@ -29,6 +29,7 @@ import type { Log } from "../log.js";
 import { analyzedMetadataFromLabel } from "../platform/image-metadata.js";
 import type { Env, Inputs } from "../platform/inputs.js";
 import { dropPrivileges } from "../platform/privileges.js";
+import { runImageTarget } from "../platform/run-image-target.js";
 import { startPhase } from "./start.js";
 
 export const ANALYZER_FLAGS: readonly FlagSpec[] = [
@@ -185,24 +186,10 @@ function analyzedFile(
   runImageName: string,
   label: ReturnType<typeof previousMetadata>,
 ): AnalyzedMetadata {
-  const { config } = runImage;
-  if (!config.os) fail(`run image ${runImageName} has no os in its config`);
-  const labels = labelsOf(runImage);
-  const distroName = labels["io.buildpacks.base.distro.name"];
-  const distroVersion = labels["io.buildpacks.base.distro.version"];
+  const target = runImageTarget(runImage) ?? fail(`run image ${runImageName} has no os in its config`);
   return {
     image: { reference: previous?.identifier ?? "" },
-    "run-image": {
-      reference: runImage.identifier,
-      image: runImageName,
-      target: {
-        id: labels["io.buildpacks.base.id"],
-        os: config.os,
-        arch: config.architecture,
-        "arch-variant": config.variant,
-        distro: distroName || distroVersion ? { name: distroName, version: distroVersion } : undefined,
-      },
-    },
+    "run-image": { reference: runImage.identifier, image: runImageName, target },
     metadata: label ? analyzedMetadataFromLabel(label) : undefined,
   } as AnalyzedMetadata;
 }

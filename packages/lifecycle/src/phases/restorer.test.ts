@@ -3,10 +3,13 @@
  * then the exact files left in <layers> for each rule of platform.md 8.3; corrupt and hostile caches; the
  * cache image in the real local registry.
  */
+
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { analyzedToml, RegistryClient, readSpecFile } from "@cnbp/core";
+import { promisify } from "node:util";
+import { analyzedToml, layoutPath, OciLayout, RegistryClient, readSpecFile } from "@cnbp/core";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { DirCache } from "../cache/dir-cache.js";
 import { ImageCache } from "../cache/image-cache.js";
@@ -374,5 +377,125 @@ describe("restorer", () => {
       exitCode: 12,
       message: `restorer: buildpack old/bp@1 uses Buildpack API 0.6 (api in ${join(base, "group.toml")}), which this lifecycle does not support (it supports 0.7, 0.8, 0.9, 0.10, 0.11, 0.12)`,
     });
+  });
+});
+
+describe("restorer: the run image of a group with extensions", () => {
+  const RUN = `${REGISTRY}/cnbp-stacks/busybox-run:latest`;
+  const OTHER = `${REGISTRY}/cnbp-stacks/busybox-build:latest`;
+  const client = new RegistryClient();
+  const TARGET = {
+    id: "io.cnbp.stacks.busybox-1.35.0",
+    os: "linux",
+    arch: "amd64",
+    distro: { name: "busybox", version: "1.35.0" },
+  };
+  const digestRef = async (name: string) =>
+    `${name.slice(0, name.lastIndexOf(":"))}@${(await client.headManifest(name))?.digest}`;
+  const analyzedPath = () => join(base, "analyzed.toml");
+  const readAnalyzed = () => readSpecFile(analyzedToml, analyzedPath());
+  const writeExtensionGroup = () =>
+    writeFile(
+      join(base, "group.toml"),
+      `[[group]]\nid = "${BP}"\nversion = "1.0.0"\napi = "0.10"\n\n[[group-extensions]]\nid = "example/ext"\nversion = "1.0.0"\napi = "0.10"\n`,
+    );
+
+  it("pins a run image to be extended by digest and fills its target", async () => {
+    await writeExtensionGroup();
+    await writeFile(
+      analyzedPath(),
+      `[image]\nreference = ""\n[run-image]\nreference = "${RUN}"\nimage = "${RUN}"\nextend = true\n`,
+    );
+    await restorer(args(), env());
+    expect(await readAnalyzed()).toEqual({
+      image: { reference: "" },
+      "run-image": { reference: await digestRef(RUN), image: RUN, extend: true, target: TARGET },
+    });
+  });
+
+  it("looks up a run image that an extension switched to (target empty), run.toml or not", async () => {
+    await writeExtensionGroup();
+    await writeFile(analyzedPath(), `[run-image]\nreference = "${OTHER}"\nimage = "${OTHER}"\n`);
+    const runToml = join(base, "run.toml");
+    await writeFile(runToml, `[[images]]\nimage = "${RUN}"\n`);
+    await restorer(args("-run", runToml), env());
+    expect(await readAnalyzed()).toEqual({
+      "run-image": { reference: await digestRef(OTHER), image: OTHER, target: TARGET },
+    });
+  });
+
+  it("leaves analyzed.toml as it is when nothing is extended or switched", async () => {
+    const text = `[run-image]\nreference = "${OTHER}"\nimage = "${OTHER}"\n[run-image.target]\nos = "linux"\n`;
+    await writeExtensionGroup();
+    await writeFile(analyzedPath(), text);
+    await restorer(args(), env());
+    expect(await readFile(analyzedPath(), "utf8")).toBe(text);
+    // no extensions: an empty target is the analyzer's business, not the restorer's
+    await writeGroup();
+    await writeFile(analyzedPath(), `[run-image]\nreference = "${OTHER}"\n`);
+    await restorer(args(), env());
+    expect(await readFile(analyzedPath(), "utf8")).toBe(`[run-image]\nreference = "${OTHER}"\n`);
+  });
+
+  it("in layout mode, resolves a name in the layout repository and a recorded layout path", async () => {
+    const root = join(base, "layout-repo");
+    const name = "reg.example/cnbp/run:1";
+    await mkdir(layoutPath(root, name), { recursive: true });
+    await promisify(execFile)("skopeo", [
+      "copy",
+      "-q",
+      "--src-tls-verify=false",
+      `docker://${RUN}`,
+      `oci:${layoutPath(root, name)}`,
+    ]);
+    const layout = await OciLayout.open(layoutPath(root, name));
+    const recorded = `${layoutPath(root, name)}@${(await layout.readImage()).descriptor.digest}`;
+    await writeExtensionGroup();
+    // switched: the name
+    await writeFile(analyzedPath(), `[run-image]\nreference = "${name}"\nimage = "${name}"\n`);
+    await restorer(args("-layout", "-layout-dir", root), env());
+    expect(await readAnalyzed()).toEqual({
+      "run-image": { reference: recorded, image: name, target: TARGET },
+    });
+    // extended: what the analyzer recorded stays, and the target is filled
+    await writeFile(
+      analyzedPath(),
+      `[run-image]\nreference = "${recorded}"\nimage = "${name}"\nextend = true\n`,
+    );
+    await restorer(args(), { ...env(), CNB_USE_LAYOUT: "true", CNB_LAYOUT_DIR: root });
+    expect(await readAnalyzed()).toEqual({
+      "run-image": { reference: recorded, image: name, extend: true, target: TARGET },
+    });
+  });
+
+  it("fails clearly on a run image it cannot find or name, and leaves analyzed.toml as it was", async () => {
+    await writeExtensionGroup();
+    const cases: [string, string[], number, string][] = [
+      [
+        `${REGISTRY}/cnbp-test/no-such-run:1`,
+        [],
+        42,
+        `restorer: run image ${REGISTRY}/cnbp-test/no-such-run:1 (run-image.reference in ${analyzedPath()}) was not found: check the name and the credentials for its registry`,
+      ],
+      [
+        "Bad:1",
+        [],
+        42,
+        `restorer: run-image.reference in ${analyzedPath()}: "Bad:1" is not a valid image reference: repository name "Bad" must be lowercase`,
+      ],
+      [
+        "reg.example/missing:1",
+        ["-layout", "-layout-dir", join(base, "empty-repo")],
+        42,
+        `restorer: run image reg.example/missing:1 (run-image.reference in ${analyzedPath()}) was not found: no OCI layout holds it at ${join(base, "empty-repo", "reg.example", "missing", "1")}`,
+      ],
+      ["reg.example/missing:1", ["-layout"], 3, "restorer: -layout needs -layout-dir (or CNB_LAYOUT_DIR)"],
+    ];
+    for (const [reference, extra, exitCode, message] of cases) {
+      const text = `[run-image]\nreference = "${reference}"\nextend = true\n`;
+      await writeFile(analyzedPath(), text);
+      await expect(restorer(args(...extra), env())).rejects.toMatchObject({ exitCode, message });
+      expect(await readFile(analyzedPath(), "utf8")).toBe(text);
+    }
   });
 });

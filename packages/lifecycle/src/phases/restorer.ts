@@ -4,9 +4,11 @@
  * deletes cached layers that are stale against the image, extracts the data of the others from the cache, and
  * puts the cached and launch SBOMs next to their layers.
  *
- * Not done yet: -build-image and run image extension (the sparse image fetches for the extender), refreshing
- * the run image of an extension-switched group, and re-checking the run image against run.toml with -run
- * (0.14+). The first three are refused with a clear error; -run is accepted and the analyzer's choice kept.
+ * A run image that is to be extended or that extensions switched is looked up and pinned in analyzed.toml
+ * first (./restorer-run-image.ts).
+ *
+ * Not done yet: -build-image (the sparse build image fetch only the kaniko extender needs; cnbp extends the
+ * build image in the platform): refused with a clear error.
  */
 import { chown, copyFile, lstat, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -36,6 +38,7 @@ import type { Log } from "../log.js";
 import { readGroup } from "../platform/group.js";
 import type { Env } from "../platform/inputs.js";
 import { dropPrivileges, ensureOwner } from "../platform/privileges.js";
+import { lookUpRunImage, needsLookUp } from "./restorer-run-image.js";
 import { startPhase } from "./start.js";
 
 export const RESTORER_FLAGS: readonly FlagSpec[] = [
@@ -81,11 +84,12 @@ export async function restorer(argv: readonly string[], env: Env) {
 
   const group = await readGroup("restorer", inputs.groupPath, ExitCode.restore);
   const analyzed = await readAnalyzed(inputs.analyzedPath, log);
-  if (analyzed?.["run-image"]?.extend) {
-    fail("the run image is to be extended (run-image.extend in analyzed.toml): not supported yet");
-  }
-  if ((group["group-extensions"]?.length ?? 0) > 0 && !analyzed?.["run-image"]?.target?.os) {
-    fail("extensions switched the run image: looking up the new one is not supported yet");
+  const runImage = analyzed?.["run-image"];
+  if (analyzed && runImage && needsLookUp(analyzed, (group["group-extensions"]?.length ?? 0) > 0)) {
+    // still root: credentials only root can read work, and an existing file keeps its owner
+    const updated = { ...analyzed, "run-image": await lookUpRunImage(runImage, inputs, env) };
+    await writeFile(inputs.analyzedPath, serializeSpec(analyzedToml, updated));
+    log.info(`Run image ${runImage.reference} pinned as ${updated["run-image"].reference}`);
   }
   if (!inputs.cacheDir && !inputs.cacheImage) log.warn("No cached data will be used, no cache specified.");
 
