@@ -1,9 +1,10 @@
 /**
  * The files the exporter reads before it touches an image: analyzed.toml (missing or unreadable is an input
  * error, exit 3, as in the Go lifecycle), group.toml, `<layers>/config/metadata.toml`, and the optional
- * project-metadata.toml and run.toml. An invalid file fails the export (exit 62) naming the field.
+ * project-metadata.toml and run.toml, and the extended run image's directory when the run image is extended.
+ * An invalid file fails the export (exit 62) naming the field.
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type AnalyzedMetadata,
@@ -23,11 +24,14 @@ import {
 import { ExitCode, LifecycleError } from "../exit-codes.js";
 import type { Log } from "../log.js";
 import type { Inputs } from "../platform/inputs.js";
+import { extendedRunImageDir } from "./base-image.js";
 
 export interface ExportFiles {
   readonly analyzed: AnalyzedMetadata;
   /** analyzed `run-image.reference`: the base of the app image. */
   readonly runImageRef: string;
+  /** The extended run image's layout (`<extended>/run/<digest>`), when analyzed says `run-image.extend`. */
+  readonly extendedRunImage?: string;
   readonly group: GroupFile;
   readonly buildMetadata: BuildMetadataFile;
   readonly project?: ProjectMetadataFile;
@@ -44,11 +48,9 @@ export async function readExportFiles(inputs: Inputs, api: string, log: Log): Pr
   if (!runImageRef) {
     fail(`${inputs.analyzedPath} names no run image (run-image.reference)`, ExitCode.invalidArgs);
   }
-  if (analyzed["run-image"]?.extend || (await hasEntries(join(inputs.extendedDir, "run")))) {
-    fail(
-      "run image extension is not supported yet (analyzed run-image.extend, or an image in <extended>/run)",
-    );
-  }
+  const extendedRunImage = analyzed["run-image"]?.extend
+    ? await extendedRunImageDir(inputs.extendedDir)
+    : undefined;
   const group =
     (await readInput(groupToml, inputs.groupPath, "group", api)) ?? fail(`${inputs.groupPath} not found`);
   const metadataPath = join(inputs.layersDir, "config", "metadata.toml");
@@ -62,6 +64,7 @@ export async function readExportFiles(inputs: Inputs, api: string, log: Log): Pr
   return {
     analyzed,
     runImageRef: runImageRef as string,
+    ...(extendedRunImage ? { extendedRunImage } : {}),
     group,
     buildMetadata,
     ...(project ? { project } : {}),
@@ -107,11 +110,4 @@ async function readInput<T>(
     return fail(`invalid ${what}: ${problems.join("; ")}`);
   }
   return parsed.value;
-}
-
-async function hasEntries(dir: string): Promise<boolean> {
-  return readdir(dir).then(
-    (e) => e.length > 0,
-    () => false,
-  );
 }

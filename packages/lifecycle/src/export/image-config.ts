@@ -1,5 +1,6 @@
 /**
- * The app image's config (shared/spec/platform.md 4.6 "Config changes"): the run image's config with the new
+ * The app image's config (shared/spec/platform.md 4.6 "Config changes"): the base's config (the run image's,
+ * or the whole config of the extended run image, its env, user and labels included) with the new
  * layers' diffIDs and history, the lifecycle's labels and environment, the app dir as working dir, the
  * launcher or a process as entrypoint, no Cmd, and `created` (and every history entry's date) set to
  * SOURCE_DATE_EPOCH or the CNB epoch, as the Go lifecycle (imgutil) does.
@@ -11,9 +12,9 @@ export const PROCESS_DIR = "/cnb/process";
 export const LIFECYCLE_DIR = "/cnb/lifecycle";
 
 export interface AppConfigInput {
-  /** The run image's config. */
+  /** The base's config: the run image's, or the extended run image's. */
   readonly base: ImageConfig;
-  /** The layers added on top of the run image, in order. */
+  /** The layers added on top of the base, in order. */
   readonly layers: readonly { readonly diffId: string; readonly createdBy: string }[];
   /** Labels set in this order (a later one wins). */
   readonly labels: readonly (readonly [string, string])[];

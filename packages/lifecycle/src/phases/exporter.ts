@@ -3,7 +3,9 @@
  * config on the run image recorded in analyzed.toml, reusing what the previous image has, and writes the app
  * image to a registry (or to OCI layouts in layout mode) under every name given, then report.toml; then
  * writes the cache (directory or image) when one is given, after the image or beside it with -parallel. A
- * cache that cannot be written is a warning, not a failed export. The daemon is not supported yet.
+ * cache that cannot be written is a warning, not a failed export. A run image extended by extensions is
+ * built on as a whole (../export/base-image.ts), in registry and layout mode alike (Go: registry only).
+ * The daemon is not supported yet.
  */
 
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -15,7 +17,6 @@ import {
   CnbpError,
   DockerKeychain,
   type ImageWriter,
-  type LayerToWrite,
   LayoutImageWriter,
   layerMtime,
   MediaType,
@@ -31,6 +32,7 @@ import { type CommitResult, type LayerCache, openCache } from "../cache/index.js
 import type { FlagSpec } from "../cli/flags.js";
 import { ExitCode, LifecycleError } from "../exit-codes.js";
 import { assembleLayers, layerMediaTypeFor } from "../export/assemble.js";
+import { extendedBase, runImageBase } from "../export/base-image.js";
 import { writeCache } from "../export/cache-writer.js";
 import { readExportFiles } from "../export/files.js";
 import { appImageConfig, entrypointFor } from "../export/image-config.js";
@@ -82,7 +84,7 @@ export interface ExportResult {
   readonly digest: string;
   readonly manifestSize: number;
   readonly tags: readonly string[];
-  /** The layers above the run image, in order. */
+  /** The layers the export put above its base (the run image, or the extended run image), in order. */
   readonly layers: readonly {
     readonly id: string;
     readonly diffId: string;
@@ -171,6 +173,15 @@ async function exportWith(argv: readonly string[], env: Env): Promise<ExportResu
     : ({ layout: false, backend: new RegistryBackend(client) } as const);
   const runImage =
     (await openRecorded(files.runImageRef, where)) ?? fail(`run image ${files.runImageRef} was not found`);
+  const dockerManifest = runImage.manifest.mediaType === MediaType.dockerManifest && !inputs.useLayout;
+  const base = files.extendedRunImage
+    ? await extendedBase(files.extendedRunImage, runImage, dockerManifest)
+    : runImageBase(runImage);
+  if (files.extendedRunImage) {
+    log.info(
+      `Using the extended run image ${files.extendedRunImage}: ${base.extensionLayers} extension layer(s)`,
+    );
+  }
   const previousRef = files.analyzed.image?.reference;
   let previous: SourceImage | undefined;
   if (previousRef) {
@@ -243,7 +254,7 @@ async function exportWith(argv: readonly string[], env: Env): Promise<ExportResu
         : "no default process type",
     );
     const config = appImageConfig({
-      base: runImage.config,
+      base: base.config,
       layers: assembled.layers,
       labels,
       layersDir: inputs.layersDir,
@@ -262,11 +273,8 @@ async function exportWith(argv: readonly string[], env: Env): Promise<ExportResu
         saved = await writer.save(
           {
             config,
-            layers: [...baseLayers(runImage), ...assembled.layers],
-            format:
-              runImage.manifest.mediaType === MediaType.dockerManifest && !inputs.useLayout
-                ? "docker"
-                : "oci",
+            layers: [...base.layers, ...assembled.layers],
+            format: dockerManifest ? "docker" : "oci",
           },
           names,
         );
@@ -316,7 +324,7 @@ async function exportWith(argv: readonly string[], env: Env): Promise<ExportResu
         diffId: l.diffId,
         createdBy: l.createdBy,
         origin: l.reused ? "reused" : "new",
-        bytesWritten: saved.layers[runImage.manifest.layers.length + i]?.bytes ?? 0,
+        bytesWritten: saved.layers[base.layers.length + i]?.bytes ?? 0,
       })),
       bytesWritten: saved.bytesWritten,
       ...(cached ? { cache: cached } : {}),
@@ -360,21 +368,6 @@ function createdTime(env: Env, log: Log): Date {
     log.warn("Ignoring invalid SOURCE_DATE_EPOCH");
     return layerMtime(undefined);
   }
-}
-
-/** The run image's layers, kept as they are (mounted, or copied into a layout). */
-function baseLayers(runImage: SourceImage): LayerToWrite[] {
-  const diffIds = runImage.config.rootfs.diff_ids;
-  if (diffIds.length !== runImage.manifest.layers.length) {
-    fail(
-      `run image ${runImage.identifier} has ${runImage.manifest.layers.length} layers but ${diffIds.length} diff IDs`,
-    );
-  }
-  return runImage.manifest.layers.map((descriptor, i) => ({
-    descriptor,
-    diffId: diffIds[i] as string,
-    origin: { kind: "image", image: runImage },
-  }));
 }
 
 async function writeReport(path: string, saved: SavedImage) {
