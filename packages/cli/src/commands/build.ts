@@ -40,6 +40,9 @@ interface Options extends DriverFlags {
   descriptor?: string;
   insecureRegistry: string[];
   extendDriver?: string;
+  lifecycleImage?: string;
+  workspace?: string;
+  platform?: string;
   json?: boolean;
 }
 
@@ -55,6 +58,15 @@ export function buildCommand(io: Io, env: NodeJS.ProcessEnv = process.env): Comm
       "the builder (default: project.toml's, else `default-builder` in the config)",
     )
     .option("--run-image <image>", "the run image (default: the builder's)")
+    .option(
+      "--lifecycle-image <image>",
+      "run the phases that get registry credentials (analyze, restore, export) in this image's /cnb/lifecycle, not the builder's",
+    )
+    .option("--workspace <dir>", "where the phases see the app (default: /workspace)")
+    .option(
+      "--platform <os/arch>",
+      "the platform of the builder and run image to pull (default: the engine's)",
+    )
     .option("-t, --tag <image>", "another name for the image (repeatable)", repeatable, [])
     .option("--publish", "push the image to its registry instead of the driver's image store")
     .option("--trust-builder", "run all phases in one container (the creator), as for a builder you trust")
@@ -163,6 +175,9 @@ export function buildCommand(io: Io, env: NodeJS.ProcessEnv = process.env): Comm
           appFilter: project.filter,
           builder,
           ...(runImage ? { runImage } : {}),
+          ...(opts.lifecycleImage ? { lifecycleImage: opts.lifecycleImage } : {}),
+          ...(opts.workspace ? { workspaceDir: opts.workspace } : {}),
+          ...(opts.platform ? { platform: platformFlag(opts.platform) } : {}),
           tags: opts.tag,
           publish: opts.publish ?? false,
           trustBuilder: trusted,
@@ -291,4 +306,12 @@ function volumeFlag(spec: string): BindMount {
       },
     );
   return { type: "bind", source, target, ...(mode === "ro" ? { readOnly: true } : {}) };
+}
+
+function platformFlag(value: string): string {
+  if (!/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/.test(value))
+    throw new UsageError(`build: --platform ${JSON.stringify(value)} is not <os>/<arch>[/<variant>]`, {
+      hints: ["e.g. --platform linux/amd64 or linux/arm64/v8"],
+    });
+  return value;
 }

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { mkdtemp, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, join, posix } from "node:path";
 import type { Readable } from "node:stream";
 import { pack } from "tar-stream";
 import { cacheVolumeLabels } from "../cache/labels.js";
@@ -21,7 +21,7 @@ import type {
   StoredImage,
 } from "../drivers/contract.js";
 import { DriverError } from "../drivers/errors.js";
-import { CnbpError } from "../errors.js";
+import { CnbpError, UsageError } from "../errors.js";
 import { parseReference, RegistryClient, referenceName } from "../image/index.js";
 import { type OrderFile, orderToml, serializeSpec } from "../spec/index.js";
 import { type AppFilter, appFiles, appTar } from "./app-source.js";
@@ -35,6 +35,7 @@ import {
 } from "./extend.js";
 import { type BuildpackChoice, type PreparedBuildpacks, prepareBuildpacks } from "./extra-buildpacks.js";
 import { canonical, importExported, layoutRepoDir, stageImage } from "./layout-repo.js";
+import { type ResolvedLifecycleImage, resolveLifecycleImage } from "./lifecycle-image.js";
 import { PhaseClock, type PhaseTiming } from "./phase-clock.js";
 import { phaseFailed } from "./phase-errors.js";
 import { PATHS, type PhaseName, phasePlan, VOLUMES } from "./phases.js";
@@ -45,6 +46,12 @@ export interface BuildRequest {
   readonly appDir: string;
   readonly appFilter?: AppFilter;
   readonly builder: string;
+  /** `--lifecycle-image`: the analyzer, restorer and exporter run in it rather than in the builder. */
+  readonly lifecycleImage?: string;
+  /** `--workspace`: where the phases see the app; default PATHS.app. */
+  readonly workspaceDir?: string;
+  /** `--platform os/arch[/variant]`: the builder's and run image's platform; default the engine's. */
+  readonly platform?: string;
   /** `--run-image`; default the builder's run image. */
   readonly runImage?: string;
   readonly tags?: readonly string[];
@@ -122,16 +129,21 @@ export async function build(
 ): Promise<BuildReport> {
   const started = performance.now();
   const policy = req.pullPolicy ?? "if-not-present";
+  if (req.workspaceDir) checkWorkspaceDir(req.workspaceDir);
   const files = await appFiles(req.appDir, req.appFilter);
   if (req.publish) await checkCanPush(req.registry ?? new RegistryClient(), req.image);
-  const builder = await resolveBuilder(driver.images, req.builder, policy);
+  const resolved = await resolveBuilder(driver.images, req.builder, policy, req.platform);
+  const lifecycle = req.lifecycleImage
+    ? await resolveLifecycleImage(driver.images, req.lifecycleImage, policy, resolved)
+    : undefined;
+  const builder = lifecycle ? { ...resolved, platformApi: lifecycle.platformApi } : resolved;
   const runImage = req.runImage ?? defaultRunImage(builder);
   const extra = await prepareBuildpacks(req.buildpacks ?? {}, builder, {
     registry: req.registry ?? new RegistryClient(),
     cacheRoot: req.cacheRoot,
   });
   try {
-    return await buildWith(driver, req, out, { started, files, builder, runImage, extra });
+    return await buildWith(driver, req, out, { started, files, builder, lifecycle, runImage, extra });
   } finally {
     await extra?.dispose();
   }
@@ -141,7 +153,7 @@ async function buildWith(
   driver: RuntimeDriver,
   req: BuildRequest,
   out: BuildOutput,
-  { started, files, builder, runImage, extra }: Resolved,
+  { started, files, builder, lifecycle, runImage, extra }: Resolved,
 ): Promise<BuildReport> {
   const publish = req.publish ?? false;
   const tags = req.tags ?? [];
@@ -150,6 +162,10 @@ async function buildWith(
   if (extender && req.trustBuilder)
     out.note(
       "the builder has image extensions: its phases run one by one (the creator cannot apply Dockerfiles)",
+    );
+  else if (lifecycle && req.trustBuilder)
+    out.note(
+      "with --lifecycle-image the phases run one by one: the creator would run the builder's lifecycle",
     );
   if (extra?.dirs.length && !driver.capabilities.bindMounts)
     throw new CnbpError(
@@ -193,7 +209,7 @@ async function buildWith(
   });
   const staging = (async () => {
     if (publish) return undefined;
-    const run = await pullRunImage(driver, runImage, policy, builder);
+    const run = await pullRunImage(driver, runImage, policy, builder, req.platform);
     const repo = layoutRepoDir(req.cacheRoot, driver.name, req.image);
     await stageImage(driver.images, run, runImage, repo);
     return repo;
@@ -224,7 +240,9 @@ async function buildWith(
       tags,
       runImage,
       output: layoutRepo ? { kind: "layout", layoutRepo } : { kind: "registry" },
-      creator: (req.trustBuilder ?? false) && !extender,
+      creator: (req.trustBuilder ?? false) && !extender && !lifecycle,
+      ...(lifecycle ? { lifecycleImage: lifecycle.id } : {}),
+      ...(req.workspaceDir ? { appDir: req.workspaceDir } : {}),
       clearCache: req.clearCache ?? false,
       ...(req.cacheImage ? { cacheImage: req.cacheImage } : {}),
       ...(req.defaultProcess ? { defaultProcess: req.defaultProcess } : {}),
@@ -360,6 +378,7 @@ interface Resolved {
   readonly started: number;
   readonly files: readonly string[];
   readonly builder: ResolvedBuilder;
+  readonly lifecycle: ResolvedLifecycleImage | undefined;
   readonly runImage: string;
   readonly extra: PreparedBuildpacks | undefined;
 }
@@ -408,10 +427,11 @@ async function pullRunImage(
   ref: string,
   policy: PullPolicy,
   builder: ResolvedBuilder,
+  platform: string | undefined,
 ): Promise<StoredImage> {
   let run: StoredImage;
   try {
-    run = await driver.images.pull(ref, { policy });
+    run = await driver.images.pull(ref, { policy, ...(platform ? { platform } : {}) });
   } catch (err) {
     if (err instanceof DriverError && err.code === "CNBP_IMAGE_NOT_FOUND")
       throw new CnbpError("CNBP_RUN_IMAGE_NOT_FOUND", `run image ${ref} was not found (${err.message})`, {
@@ -427,6 +447,21 @@ async function pullRunImage(
       { hints: ["choose a run image for the builder's platform with --run-image"] },
     );
   return run;
+}
+
+/** Paths the phases use for themselves, which the app may not take. */
+const RESERVED = ["/cnb", PATHS.layers, PATHS.platform, PATHS.cache, PATHS.layoutRepo];
+
+function checkWorkspaceDir(dir: string): void {
+  const normal = posix.normalize(dir).replace(/\/+$/, "");
+  const clash = RESERVED.find(
+    (r) => normal === r || normal.startsWith(`${r}/`) || r.startsWith(`${normal}/`),
+  );
+  if (!posix.isAbsolute(dir) || normal === "" || clash)
+    throw new UsageError(
+      `build: --workspace ${dir}: ${!posix.isAbsolute(dir) ? "is not an absolute path" : `takes a directory the lifecycle uses (${clash ?? "/"})`}`,
+      { hints: ["give an absolute directory of its own, e.g. --workspace /app (default /workspace)"] },
+    );
 }
 
 /** `cnbp-cache-<image name>-<hash of the image and the app dir>`: two projects never share one by accident. */

@@ -32,10 +32,11 @@ export async function resolveBuilder(
   images: ImageStore,
   name: string,
   policy: PullPolicy,
+  platform?: string,
 ): Promise<ResolvedBuilder> {
   let stored: StoredImage;
   try {
-    stored = await images.pull(name, { policy });
+    stored = await images.pull(name, { policy, ...(platform ? { platform } : {}) });
   } catch (err) {
     if (err instanceof DriverError && err.code === "CNBP_IMAGE_NOT_FOUND")
       throw new CnbpError("CNBP_BUILDER_NOT_FOUND", `builder ${name} was not found (${err.message})`, {
@@ -47,6 +48,17 @@ export async function resolveBuilder(
       });
     throw err;
   }
+  if (platform && !platformMatches(platform, stored))
+    throw new CnbpError(
+      "CNBP_BUILDER_TARGET",
+      `builder ${name} is for ${stored.os}/${stored.arch}${stored.variant ? `/${stored.variant}` : ""}, not the --platform ${platform}`,
+      {
+        hints: [
+          "the store's copy is for another platform: pull the right one with --pull-policy always",
+          "or leave out --platform to build for the builder's own",
+        ],
+      },
+    );
   const inspected = asInspected(name, stored);
   const info = builderInfo(inspected);
   const env = envOf(stored);
@@ -63,10 +75,19 @@ export async function resolveBuilder(
     buildpackLayers: readLabel(inspected, buildpackLayersLabel) ?? {},
     uid,
     gid,
-    platformApi: negotiatePlatformApi(name, info.lifecycle.platformApis),
+    platformApi: negotiatePlatformApi(`builder ${name}`, info.lifecycle.platformApis),
     os: stored.os,
     arch: stored.arch,
   };
+}
+
+/** Whether `os/arch[/variant]` names the image's platform (no variant given: any). */
+export function platformMatches(
+  platform: string,
+  image: Pick<StoredImage, "os" | "arch" | "variant">,
+): boolean {
+  const [os, arch, variant] = platform.split("/");
+  return os === image.os && arch === image.arch && (variant === undefined || variant === image.variant);
 }
 
 export function envOf(stored: StoredImage): Map<string, string> {

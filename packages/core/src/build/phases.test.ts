@@ -82,3 +82,35 @@ describe("the phase plan with extra buildpacks", () => {
     expect(plan.some((p) => p.step.cmd.includes("-order"))).toBe(false);
   });
 });
+
+describe("the phase plan with a lifecycle image", () => {
+  it("runs the phases that get registry credentials in it, and the buildpacks' phases in the builder", () => {
+    const plan = phasePlan({ ...BASE, lifecycleImage: "sha256:lifecycle", registryAuth: '{"r":"Basic x"}' });
+    expect(plan.map((p) => [p.phase, p.step.image, "CNB_REGISTRY_AUTH" in (p.step.env ?? {})])).toEqual([
+      ["analyzer", "sha256:lifecycle", true],
+      ["detector", "sha256:builder", false],
+      ["restorer", "sha256:lifecycle", true],
+      ["builder", "sha256:builder", false],
+      ["exporter", "sha256:lifecycle", true],
+    ]);
+  });
+});
+
+describe("the phase plan with another app directory (--workspace)", () => {
+  it("mounts the app volume there and says so to every phase that takes -app", () => {
+    const plan = phasePlan({ ...BASE, appDir: "/srv/app" });
+    expect(
+      plan.map((p) => [
+        p.phase,
+        p.step.cmd.includes("-app") ? p.step.cmd[p.step.cmd.indexOf("-app") + 1] : null,
+        p.step.mounts?.find((m) => m.type === "volume" && m.volume === "app")?.target ?? null,
+      ]),
+    ).toEqual([
+      ["analyzer", null, null],
+      ["detector", "/srv/app", "/srv/app"],
+      ["restorer", null, null],
+      ["builder", "/srv/app", "/srv/app"],
+      ["exporter", "/srv/app", "/srv/app"],
+    ]);
+  });
+});

@@ -28,8 +28,15 @@ export interface PhaseStep {
 }
 
 export interface PhasePlanInput {
-  /** The builder image's id: every phase runs exactly it. */
+  /** The builder image's id: every phase runs exactly it, but those `lifecycleImage` takes. */
   readonly builderImage: string;
+  /**
+   * An image holding `/cnb/lifecycle` (`--lifecycle-image`): the phases that get registry credentials
+   * (analyzer, restorer, exporter) run in it instead of the builder, so no code of the builder's sees them.
+   */
+  readonly lifecycleImage?: string;
+  /** Where phases see the app (`--workspace`); default PATHS.app. */
+  readonly appDir?: string;
   readonly platformApi: string;
   readonly uid: number;
   readonly gid: number;
@@ -78,8 +85,9 @@ export function phasePlan(input: PhasePlanInput): PhaseStep[] {
     target,
     ...(readOnly ? { readOnly } : {}),
   });
+  const appDir = input.appDir ?? PATHS.app;
   const layers = volume(VOLUMES.layers, PATHS.layers);
-  const app = volume(VOLUMES.app, PATHS.app);
+  const app = volume(VOLUMES.app, appDir);
   const platform = volume(VOLUMES.platform, PATHS.platform, true);
   const cache = volume(VOLUMES.cache, PATHS.cache);
   const layoutRepo: Mount[] =
@@ -107,10 +115,11 @@ export function phasePlan(input: PhasePlanInput): PhaseStep[] {
     args: readonly string[],
     mounts: readonly Mount[],
     env: Record<string, string>,
+    image = input.builderImage,
   ): PhaseStep => ({
     phase,
     step: {
-      image: input.builderImage,
+      image,
       cmd: [`/cnb/lifecycle/${phase}`, ...common, ...args],
       user,
       env,
@@ -127,6 +136,7 @@ export function phasePlan(input: PhasePlanInput): PhaseStep[] {
     readOnly: true,
   }));
   const orderFlags = input.orderPath ? ["-order", input.orderPath] : [];
+  const registryImage = input.lifecycleImage ?? input.builderImage;
 
   if (input.creator)
     return [
@@ -134,7 +144,7 @@ export function phasePlan(input: PhasePlanInput): PhaseStep[] {
         "creator",
         ROOT,
         [
-          ...["-app", PATHS.app, "-layers", PATHS.layers, "-platform", PATHS.platform],
+          ...["-app", appDir, "-layers", PATHS.layers, "-platform", PATHS.platform],
           ...orderFlags,
           ...cacheFlags,
           ...["-run-image", input.runImage],
@@ -162,11 +172,12 @@ export function phasePlan(input: PhasePlanInput): PhaseStep[] {
       ],
       [layers, ...layoutRepo],
       { ...registryEnv, CNB_USER_ID: String(input.uid), CNB_GROUP_ID: String(input.gid) },
+      registryImage,
     ),
     step(
       "detector",
       buildUser,
-      ["-app", PATHS.app, "-layers", PATHS.layers, "-platform", PATHS.platform, ...orderFlags],
+      ["-app", appDir, "-layers", PATHS.layers, "-platform", PATHS.platform, ...orderFlags],
       [layers, app, platform, ...buildpacks, ...user],
       baseEnv,
     ),
@@ -180,11 +191,12 @@ export function phasePlan(input: PhasePlanInput): PhaseStep[] {
       ],
       [layers, cache, ...layoutRepo],
       { ...registryEnv, CNB_USER_ID: String(input.uid), CNB_GROUP_ID: String(input.gid) },
+      registryImage,
     ),
     step(
       "builder",
       buildUser,
-      ["-app", PATHS.app, "-layers", PATHS.layers, "-platform", PATHS.platform],
+      ["-app", appDir, "-layers", PATHS.layers, "-platform", PATHS.platform],
       [layers, app, platform, ...buildpacks, ...user],
       baseEnv,
     ),
@@ -192,7 +204,7 @@ export function phasePlan(input: PhasePlanInput): PhaseStep[] {
       "exporter",
       ROOT,
       [
-        ...["-app", PATHS.app, "-layers", PATHS.layers, ...cacheFlags],
+        ...["-app", appDir, "-layers", PATHS.layers, ...cacheFlags],
         ...(input.defaultProcess ? ["-process-type", input.defaultProcess] : []),
         ...layoutFlags,
         ...tagFlags,
@@ -200,6 +212,7 @@ export function phasePlan(input: PhasePlanInput): PhaseStep[] {
       ],
       [layers, app, cache, ...layoutRepo],
       { ...registryEnv, CNB_USER_ID: String(input.uid), CNB_GROUP_ID: String(input.gid) },
+      registryImage,
     ),
   ];
 }

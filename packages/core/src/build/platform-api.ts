@@ -18,20 +18,24 @@ const compare = (a: string, b: string) => {
   return am - bm || an - bn;
 };
 
-export function negotiatePlatformApi(builder: string, lifecycle: ApiSupport): string {
-  const theirs = new Set([...lifecycle.supported, ...lifecycle.deprecated]);
-  const common = PLATFORM_APIS.filter((v) => theirs.has(v)).sort(compare);
+/**
+ * The newest Platform API cnbp and every lifecycle the build runs speak: the builder's, and a
+ * `--lifecycle-image`'s when there is one. `what` names the lifecycles' owners in the error.
+ */
+export function negotiatePlatformApi(what: string, ...lifecycles: ApiSupport[]): string {
+  const theirs = lifecycles.map((l) => new Set([...l.supported, ...l.deprecated]));
+  const common = PLATFORM_APIS.filter((v) => theirs.every((t) => t.has(v))).sort(compare);
   const chosen = common.at(-1);
   if (chosen) return chosen;
-  const listed = [...theirs].sort(compare).join(", ");
+  const listed = lifecycles.map((l) => [...l.supported, ...l.deprecated].sort(compare).join(", "));
   throw new CnbpError(
     "CNBP_PLATFORM_API",
-    listed
-      ? `builder ${builder}: its lifecycle supports Platform API ${listed}, and cnbp speaks ${PLATFORM_APIS.join(", ")}`
-      : `builder ${builder}: its metadata names no Platform API its lifecycle supports`,
+    listed.every((l) => l === "")
+      ? `${what}: its metadata names no Platform API its lifecycle supports`
+      : `${what}: ${lifecycles.length > 1 ? "their lifecycles support" : "its lifecycle supports"} Platform API ${listed.map((l) => l || "none").join(" and ")}, and cnbp speaks ${PLATFORM_APIS.join(", ")}`,
     {
       hints: [
-        "use a builder with a newer lifecycle, or give one with --lifecycle-image",
+        "use a builder (or lifecycle image) with a newer lifecycle",
         "builders made with `cnbp builder create` carry cnbp's own lifecycle, which always fits",
       ],
     },
