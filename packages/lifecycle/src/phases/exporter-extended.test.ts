@@ -18,6 +18,7 @@ import {
   Manifest,
   OciLayout,
   RegistryClient,
+  writeSparseRunImage,
 } from "@cnbp/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rawTar } from "../cache/test-support/fixtures.js";
@@ -292,6 +293,83 @@ describe("exporter on an extended run image", () => {
       reference: `${layoutPath(root, runName)}@${base.descriptor.digest}`,
       image: runName,
     });
+  });
+
+  it("takes the sparse layout that core's writeSparseRunImage (cnbp build's platform side) makes", async () => {
+    const name = `${ns}/from-platform:1`;
+    const full = join(dir, "full-extended");
+    await mkdir(full, { recursive: true });
+    await run("skopeo", ["copy", "-q", "--src-tls-verify=false", `docker://${RUN_IMAGE}`, `oci:${full}:run`]);
+    const layout = await OciLayout.open(full);
+    const base = await layout.readImage("run");
+    const added = await layout.writeLayer(rawTar([{ name: "ext-c.txt", content: "from extension c\n" }]));
+    await layout.writeImage({
+      ref: "extended",
+      config: {
+        ...base.config,
+        config: { ...base.config.config, User: "1003:1000" },
+        rootfs: { type: "layers", diff_ids: [...base.config.rootfs.diff_ids, added.diffId] },
+        history: [...(base.config.history ?? []), { created_by: "RUN echo c > /ext-c.txt" }],
+      },
+      layers: [...base.manifest.layers, added.descriptor],
+    });
+    await rm(join(layers, "extended"), { recursive: true, force: true });
+    await generatedThenRestored(RUN_IMAGE, true);
+    await writeSparseRunImage({
+      extendedLayout: full,
+      image: "extended",
+      baseLayerCount: base.manifest.layers.length,
+      addedBy: ["example/a"],
+      rebasable: true,
+      outDir: join(layers, "extended", "run"),
+    });
+    const result = await exportTo([name]);
+    const { manifest, config } = await pull(name);
+    expect(manifest.layers.slice(0, base.manifest.layers.length + 1)).toEqual([
+      ...base.manifest.layers,
+      added.descriptor,
+    ]);
+    expect(config.rootfs.diff_ids).toEqual([
+      ...base.config.rootfs.diff_ids,
+      added.diffId,
+      ...result.layers.map((l) => l.diffId),
+    ]);
+    expect(config.config?.User).toBe("1003:1000");
+    expect(config.config?.Labels?.["io.buildpacks.rebasable"]).toBe("true");
+    expect(config.history?.[base.config.rootfs.diff_ids.length]).toEqual({
+      created: CREATED,
+      created_by: "Layer: 'RUN echo c > /ext-c.txt', Created by extension: example/a",
+    });
+  });
+
+  it("names the extension layers as Docker layers when the run image has a Docker manifest", async () => {
+    const dockerRun = `${ns}/docker-run:1`;
+    await run("skopeo", [
+      "copy",
+      "-q",
+      "--format",
+      "v2s2",
+      "--src-tls-verify=false",
+      "--dest-tls-verify=false",
+      `docker://${RUN_IMAGE}`,
+      `docker://${dockerRun}`,
+    ]);
+    const base = await pull(dockerRun);
+    expect(base.manifest.mediaType).toBe("application/vnd.docker.distribution.manifest.v2+json");
+    await generatedThenRestored(dockerRun, true);
+    const extended = await writeExtended(base);
+    const name = `${ns}/docker-app:1`;
+    await exportTo([name]);
+    const { manifest, config } = await pull(name);
+    expect(manifest.mediaType).toBe("application/vnd.docker.distribution.manifest.v2+json");
+    expect(manifest.layers.slice(0, base.manifest.layers.length + 2)).toEqual([
+      ...base.manifest.layers,
+      ...extended.layers.map((l) => ({
+        ...l.descriptor,
+        mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+      })),
+    ]);
+    expect(config.config?.User).toBe("1002:1000");
   });
 
   describe("refuses an extended run image it cannot use, and writes nothing", () => {
