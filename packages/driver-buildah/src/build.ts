@@ -1,0 +1,65 @@
+/**
+ * BuildDriver.build through `buildah bud --layers`: every step's result is cached as an untagged image in
+ * the store, so a rebuild of an unchanged Dockerfile on the same base runs no RUN step again. Buildah removes
+ * those cache images with the built image they lead to (`buildah rmi` of it); a failed or stopped build's
+ * own are removed at once (./build-leftovers.ts).
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { type BuiltImage, type DockerfileBuild, DriverError, type StepIO } from "@cnbp/core";
+import { imageIds, removeNewStepImages } from "./build-leftovers.js";
+import { type BuildahCli, cancelled, DRIVER_NAME, lastLines, spawnBuildah, unavailable } from "./buildah.js";
+
+const OP = "build";
+const PULL = { always: "always", "if-not-present": "missing", never: "never" } as const;
+
+/** The `buildah bud` arguments for `req`, writing the image id to `iidfile`. */
+function budArgs(req: DockerfileBuild, iidfile: string): string[] {
+  const args = ["bud", "--layers", "--rm", "--force-rm", "--iidfile", iidfile];
+  args.push("--file", req.dockerfile, "--tag", req.tag, `--pull=${PULL[req.pull ?? "if-not-present"]}`);
+  for (const [k, v] of Object.entries({ ...req.buildArgs, base_image: req.baseImage }))
+    args.push("--build-arg", `${k}=${v}`);
+  for (const [k, v] of Object.entries(req.labels ?? {})) args.push("--label", `${k}=${v}`);
+  if (req.platform) args.push("--platform", req.platform);
+  return [...args, req.context];
+}
+
+export async function buildImage(cli: BuildahCli, req: DockerfileBuild, io: StepIO): Promise<BuiltImage> {
+  if (io.signal?.aborted) throw cancelled(OP);
+  const tmp = await mkdtemp(join(tmpdir(), "cnbp-buildah-build-"));
+  try {
+    const iidfile = join(tmp, "iid");
+    const before = await imageIds(cli);
+    // SIGTERM lets buildah remove its working container (measured: ~3 s while a RUN sleeps)
+    const proc = spawnBuildah(cli, budArgs(req, iidfile), {
+      stdin: "ignore",
+      ...(io.signal ? { cancelSignal: io.signal, forceKillAfterDelay: 10_000 } : {}),
+    });
+    let tail = "";
+    const forward = (stream: Readable | null, sink: StepIO["stdout"]) =>
+      stream?.on("data", (chunk: Buffer) => {
+        sink.write(chunk);
+        tail = (tail + chunk.toString()).slice(-8192);
+      });
+    forward(proc.stdout as Readable | null, io.stdout);
+    forward(proc.stderr as Readable | null, io.stderr);
+    const r = await proc;
+    if (r.isCanceled || io.signal?.aborted) {
+      await removeNewStepImages(cli, before);
+      throw cancelled(OP);
+    }
+    if (r.failed && r.exitCode === undefined) throw unavailable(cli, OP, r.cause ?? r);
+    if (r.exitCode !== 0) {
+      await removeNewStepImages(cli, before);
+      throw new DriverError("CNBP_BUILD_FAILED", DRIVER_NAME, OP, `buildah bud of ${req.tag} failed`, {
+        hints: lastLines(tail),
+      });
+    }
+    const id = (await readFile(iidfile, "utf8")).trim();
+    return { image: req.tag, id: id.startsWith("sha256:") ? id : `sha256:${id}` };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}

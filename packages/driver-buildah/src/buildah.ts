@@ -1,0 +1,75 @@
+/** Runs the buildah CLI and turns its failures into DriverErrors that say which operation failed. */
+import { DriverError, type DriverErrorCode } from "@cnbp/core";
+import { execa, type Options, type ResultPromise } from "execa";
+
+export const DRIVER_NAME = "buildah";
+
+export interface BuildahCli {
+  /** The buildah executable: a path or a name looked up on PATH. */
+  readonly bin: string;
+}
+
+export interface BuildahResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `buildah ...args` to its end; never throws for a non-zero exit (callers map codes), only when buildah cannot start. */
+export async function buildah(
+  cli: BuildahCli,
+  operation: string,
+  args: readonly string[],
+  opts: { readonly cancelSignal?: AbortSignal } = {},
+): Promise<BuildahResult> {
+  try {
+    const r = await execa(cli.bin, args, {
+      reject: false,
+      stripFinalNewline: true,
+      stdin: "ignore",
+      ...opts,
+    });
+    if (r.isCanceled) throw cancelled(operation);
+    if (r.failed && r.exitCode === undefined) throw unavailable(cli, operation, r.cause ?? r);
+    return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr) };
+  } catch (err) {
+    if (err instanceof DriverError) throw err;
+    throw unavailable(cli, operation, err);
+  }
+}
+
+/** Starts `buildah ...args` with piped streams, for a build whose output is streamed. */
+export function spawnBuildah(cli: BuildahCli, args: readonly string[], opts: Options = {}): ResultPromise {
+  return execa(cli.bin, args, { reject: false, buffer: false, ...opts });
+}
+
+export function failed(operation: string, r: BuildahResult, code: DriverErrorCode = "CNBP_DRIVER_FAILED") {
+  const lines = lastLines(r.stderr || r.stdout);
+  return new DriverError(code, DRIVER_NAME, operation, lines.at(-1) ?? `buildah exited with ${r.exitCode}`, {
+    hints: lines,
+  });
+}
+
+export function cancelled(operation: string): DriverError {
+  return new DriverError("CNBP_CANCELLED", DRIVER_NAME, operation, "cancelled");
+}
+
+export function unavailable(cli: BuildahCli, operation: string, cause: unknown): DriverError {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new DriverError("CNBP_DRIVER_UNAVAILABLE", DRIVER_NAME, operation, `cannot run ${cli.bin}: ${why}`, {
+    hints: [`tried the buildah executable "${cli.bin}"; install Buildah or set the driver's "bin" option`],
+    cause,
+  });
+}
+
+/** The last non-empty lines of an engine's output, for error hints. */
+export function lastLines(text: string, n = 10): string[] {
+  return text
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== "")
+    .slice(-n);
+}
+
+/** Buildah's message when an image is absent. */
+export const isNotKnown = (stderr: string): boolean => /image not known|no such image/i.test(stderr);

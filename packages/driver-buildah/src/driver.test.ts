@@ -1,0 +1,154 @@
+// Needs Buildah and Podman (scripts/engines/start.sh) and the busybox test stack (scripts/stacks/build.sh).
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DockerfileBuild, DriverError, StepIO } from "@cnbp/core";
+import podman from "@cnbp/driver-podman";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import driver, { createDriver } from "./index.js";
+
+const BUSYBOX = "localhost/cnbp-stacks/busybox-run:latest";
+const RUN = `buildah-test-${randomBytes(4).toString("hex")}`;
+const LABEL = "io.cnbp.driver-buildah.test";
+let dir: string;
+const tags: string[] = [];
+
+function collect() {
+  const out: Buffer[] = [];
+  const io: StepIO = {
+    stdout: { write: (c) => out.push(Buffer.from(c)) },
+    stderr: { write: (c) => out.push(Buffer.from(c)) },
+  };
+  return { io, text: () => Buffer.concat(out).toString() };
+}
+
+/** A request for `lines` after `FROM ${base_image}`, tagged `localhost/<RUN>/<name>:1` and labelled alike. */
+async function request(name: string, lines: readonly string[]): Promise<DockerfileBuild> {
+  const dockerfile = join(dir, `${name}.Dockerfile`);
+  await writeFile(dockerfile, ["ARG base_image", `FROM $${"{base_image}"}`, ...lines, ""].join("\n"));
+  const tag = `localhost/${RUN}/${name}:1`;
+  tags.push(tag);
+  return {
+    dockerfile,
+    context: dir,
+    buildArgs: { base_image: BUSYBOX, build_id: randomBytes(4).toString("hex") },
+    baseImage: BUSYBOX,
+    tag,
+    pull: "never",
+    labels: { [LABEL]: `${RUN}-${name}` },
+  };
+}
+
+/** How many of the output's RUN steps ran rather than being taken from buildah's layer cache. */
+const runStepsExecuted = (output: string) => {
+  const lines = output.split("\n");
+  return lines.filter(
+    (l, i) => /^STEP \d+\/\d+: RUN /.test(l) && !lines[i + 1]?.startsWith("--> Using cache"),
+  ).length;
+};
+
+/** The images (step images too: buildah labels them as well) of the request named `name`. */
+const labelledImages = async (name: string) =>
+  (await execa("buildah", ["images", "--all", "--quiet", "--filter", `label=${LABEL}=${RUN}-${name}`])).stdout
+    .split("\n")
+    .filter((l) => l !== "");
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "cnbp-buildah-test-"));
+  await writeFile(join(dir, "greeting.txt"), `hello from ${RUN}\n`);
+});
+
+afterAll(async () => {
+  for (const tag of tags) await driver.images.remove(tag, { force: true });
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("buildah driver", () => {
+  it("info names buildah and the same image store as the Podman driver, which shares it", async () => {
+    const [info, podmanInfo] = await Promise.all([driver.info(), podman.info()]);
+    expect(info).toEqual({
+      engine: "buildah",
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      os: "linux",
+      arch: podmanInfo.arch,
+      rootless: driver.capabilities.rootless,
+      imageStore: podmanInfo.imageStore,
+    });
+    expect(info.imageStore).toMatch(/^containers-storage:\/\S+$/);
+    expect(driver.capabilities.sharesImageStoreWith).toEqual(["podman"]);
+    expect(podman.capabilities.sharesImageStoreWith).toEqual(["buildah"]);
+  });
+
+  it("inspects a stack image exactly as the Podman driver does", async () => {
+    const [mine, theirs] = await Promise.all([
+      driver.images.inspect(BUSYBOX),
+      podman.images.inspect(BUSYBOX),
+    ]);
+    if (!mine || !theirs) throw new Error(`${BUSYBOX} is missing: run scripts/stacks/build.sh`);
+    const sorted = (i: typeof mine) => ({
+      ...i,
+      tags: [...i.tags].sort(),
+      repoDigests: [...i.repoDigests].sort(),
+    });
+    expect(sorted(mine)).toEqual(sorted(theirs));
+  });
+
+  it("a rebuild of the same Dockerfile runs no RUN step again, and Podman runs the image without moving it", async () => {
+    const lines = ["USER 0", "RUN echo ran-$((6*7)) | tee /ran.txt", "COPY greeting.txt /greeting.txt"];
+    const first = collect();
+    const built = await driver.build(await request("cached-a", lines), first.io);
+    expect(first.text()).toContain("ran-42");
+    expect(runStepsExecuted(first.text())).toBe(1);
+    const second = collect();
+    const again = await driver.build(await request("cached-b", lines), second.io);
+    expect(second.text()).not.toContain("ran-42");
+    expect(runStepsExecuted(second.text())).toBe(0);
+    // another label makes another config, on the very same layers
+    expect(again.id).not.toBe(built.id);
+    const layers = async (ref: string) => (await driver.images.inspect(ref))?.diffIds;
+    expect(await layers(again.image)).toEqual(await layers(built.image));
+    await using ws = await podman.workspace({ buildId: RUN, volumes: [] });
+    const out = collect();
+    const step = { image: again.image, cmd: ["/bin/sh", "-c", "cat /ran.txt /greeting.txt"] };
+    expect(await ws.run(step, out.io)).toEqual({ exitCode: 0 });
+    expect(out.text()).toBe(`ran-42\nhello from ${RUN}\n`);
+  });
+
+  it("a build failing after committed steps leaves none of their cached images", async () => {
+    const req = await request("failing", ["USER 0", `ENV UNIQUE=${RUN}`, "RUN exit 3"]);
+    const c = collect();
+    const err = await driver.build(req, c.io).then(
+      () => undefined,
+      (e: DriverError) => e,
+    );
+    expect(err?.code).toBe("CNBP_BUILD_FAILED");
+    expect(err?.message).toBe(`driver buildah: build: buildah bud of ${req.tag} failed`);
+    expect(err?.hints.at(-1)).toBe(
+      'Error: building at STEP "RUN exit 3": while running runtime: exit status 3',
+    );
+    // the ENV step is new to the store, so buildah committed it as a step image before the RUN failed
+    expect(c.text()).toContain(`STEP 3/5: ENV UNIQUE=${RUN}\nSTEP 4/5: RUN exit 3\n`);
+    expect(await driver.images.inspect(req.tag)).toBeUndefined();
+    expect(await labelledImages("failing")).toEqual([]);
+  });
+
+  it("says which executable it tried when buildah cannot run", async () => {
+    const missing = createDriver({ bin: join(dir, "no-buildah") });
+    const err = await missing.info().then(
+      () => undefined,
+      (e: DriverError) => e,
+    );
+    expect(err?.code).toBe("CNBP_DRIVER_UNAVAILABLE");
+    expect(err?.message).toMatch(
+      new RegExp(`^driver buildah: info: cannot run ${join(dir, "no-buildah")}: `),
+    );
+    expect(err?.hints).toEqual([
+      `tried the buildah executable "${join(dir, "no-buildah")}"; install Buildah or set the driver's "bin" option`,
+    ]);
+    await expect(missing.build(await request("never", []), collect().io)).rejects.toMatchObject({
+      code: "CNBP_DRIVER_UNAVAILABLE",
+    });
+  });
+});

@@ -1,0 +1,166 @@
+/** Buildah's image store (containers-storage, shared with Podman) as a cnbp ImageStore; OCI layouts move through skopeo. */
+import { mkdir } from "node:fs/promises";
+import { DriverError, type ImageStore, type PullOptions, type StoredImage } from "@cnbp/core";
+import { authFile } from "./auth-file.js";
+import { type BuildahCli, buildah, cancelled, DRIVER_NAME, failed, isNotKnown } from "./buildah.js";
+import { skopeoCopy, withColonFreePath } from "./skopeo.js";
+
+/** What `buildah inspect --type image` prints that a StoredImage needs. */
+interface InspectJson {
+  FromImageID: string;
+  FromImageDigest?: string;
+  OCIv1: {
+    created?: string;
+    os?: string;
+    architecture?: string;
+    variant?: string;
+    config?: { Env?: string[] | null; User?: string; Labels?: Record<string, string> | null };
+    rootfs?: { diff_ids?: string[] | null };
+  };
+}
+
+/** What `buildah images --json` prints for one image: its names and its manifest's digest. */
+interface ImagesJson {
+  names?: string[] | null;
+  digest?: string;
+}
+
+const notFound = (operation: string, ref: string, hints: string[] = []) =>
+  new DriverError("CNBP_IMAGE_NOT_FOUND", DRIVER_NAME, operation, `no image ${JSON.stringify(ref)}`, {
+    hints,
+  });
+
+const hexOf = (id: string) => id.replace(/^sha256:/, "");
+
+export class BuildahImages implements ImageStore {
+  constructor(
+    private readonly cli: BuildahCli,
+    private readonly skopeo = "skopeo",
+  ) {}
+
+  async inspect(ref: string): Promise<StoredImage | undefined> {
+    const r = await buildah(this.cli, "images.inspect", ["inspect", "--type", "image", ref]);
+    if (r.exitCode !== 0) {
+      if (isNotKnown(r.stderr)) return undefined;
+      throw failed("images.inspect", r);
+    }
+    const img = JSON.parse(r.stdout) as InspectJson;
+    // buildah inspect names no tags: `buildah images` has them (and the image may go in between)
+    const listed = await buildah(this.cli, "images.inspect", [
+      "images",
+      "--json",
+      "--no-trunc",
+      img.FromImageID,
+    ]);
+    if (listed.exitCode !== 0) {
+      if (isNotKnown(listed.stderr)) return undefined;
+      throw failed("images.inspect", listed);
+    }
+    const [names] = JSON.parse(listed.stdout) as ImagesJson[];
+    return toStored(img, names ?? {});
+  }
+
+  async pull(ref: string, opts: PullOptions = {}): Promise<StoredImage> {
+    const policy = opts.policy ?? "if-not-present";
+    if (opts.signal?.aborted) throw cancelled("images.pull");
+    if (policy !== "always") {
+      const found = await this.inspect(ref);
+      if (found) return found;
+      if (policy === "never") throw notFound("images.pull", ref, ["pull policy is never"]);
+    }
+    const auth = opts.auth && (await authFile(ref, opts.auth));
+    try {
+      const args = ["pull", "--quiet", "--policy", "always"];
+      if (opts.platform) args.push("--platform", opts.platform);
+      if (auth) args.push("--authfile", auth.file);
+      const r = await buildah(this.cli, "images.pull", [...args, ref], { cancelSignal: opts.signal });
+      if (r.exitCode !== 0) {
+        if (/unauthorized|authentication required|denied|401/i.test(r.stderr))
+          throw failed("images.pull", r, "CNBP_REGISTRY_AUTH");
+        if (/manifest unknown|not found|name unknown|no such host/i.test(r.stderr))
+          throw failed("images.pull", r, "CNBP_IMAGE_NOT_FOUND");
+        throw failed("images.pull", r);
+      }
+      const img = await this.inspect(r.stdout.trim() || ref);
+      if (!img) throw notFound("images.pull", ref);
+      return img;
+    } finally {
+      if (auth) await auth.dispose();
+    }
+  }
+
+  async importOciLayout(dir: string, opts: { tag: string; image?: string }): Promise<StoredImage> {
+    const r = await withColonFreePath(dir, (path) => {
+      const src = `oci:${path}${opts.image ? `:${opts.image}` : ""}`;
+      return skopeoCopy(this.skopeo, "images.importOciLayout", src, `containers-storage:${opts.tag}`);
+    });
+    if (r.exitCode !== 0) {
+      if (/no descriptor found|not found|no such file|more than one image|does not exist/i.test(r.stderr))
+        throw failed("images.importOciLayout", r, "CNBP_IMAGE_NOT_FOUND");
+      throw failed("images.importOciLayout", r);
+    }
+    const img = await this.inspect(opts.tag);
+    if (!img) throw notFound("images.importOciLayout", opts.tag);
+    return img;
+  }
+
+  async exportOciLayout(ref: string, dir: string, opts: { name?: string } = {}): Promise<void> {
+    const img = await this.inspect(ref);
+    if (!img) throw notFound("images.exportOciLayout", ref);
+    await mkdir(dir, { recursive: true });
+    const r = await withColonFreePath(dir, (path) =>
+      skopeoCopy(
+        this.skopeo,
+        "images.exportOciLayout",
+        `containers-storage:@${hexOf(img.id)}`,
+        `oci:${path}:${opts.name ?? ref}`,
+      ),
+    );
+    if (r.exitCode !== 0) throw failed("images.exportOciLayout", r);
+  }
+
+  async tag(source: string, target: string): Promise<void> {
+    const r = await buildah(this.cli, "images.tag", ["tag", source, target]);
+    if (r.exitCode === 0) return;
+    if (isNotKnown(r.stderr)) throw notFound("images.tag", source);
+    throw failed("images.tag", r);
+  }
+
+  /**
+   * `buildah rmi <name>` of an image with other names only untags it. An image a container uses keeps its
+   * last name: buildah has no `untag`, so that removal fails with buildah's reason.
+   */
+  async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+    const img = await this.inspect(ref);
+    if (!img) return;
+    const hex = hexOf(img.id);
+    const isId = hex.startsWith(hexOf(ref));
+    const target = opts.force || isId ? hex : ref;
+    const r = await buildah(this.cli, "images.remove", ["rmi", ...(opts.force ? ["--force"] : []), target]);
+    if (r.exitCode !== 0 && !isNotKnown(r.stderr)) throw failed("images.remove", r);
+  }
+}
+
+/** The repository of a reference: the name without its `:tag` or `@digest`. */
+const repoOf = (name: string) => name.replace(/@.*$/, "").replace(/:[^:/]*$/, "");
+
+function toStored(img: InspectJson, listed: ImagesJson): StoredImage {
+  const oci = img.OCIv1;
+  const names = listed.names ?? [];
+  // as Podman reports them: every repository the image is named in, with each digest the store knows
+  const digests = [...new Set([listed.digest, img.FromImageDigest].filter((d): d is string => !!d))];
+  const repos = [...new Set(names.map(repoOf))];
+  return {
+    id: `sha256:${hexOf(img.FromImageID)}`,
+    tags: names.filter((n) => !n.includes("@")),
+    repoDigests: repos.flatMap((repo) => digests.map((d) => `${repo}@${d}`)),
+    os: oci.os ?? "linux",
+    arch: oci.architecture ?? "",
+    ...(oci.variant ? { variant: oci.variant } : {}),
+    labels: oci.config?.Labels ?? {},
+    env: oci.config?.Env ?? [],
+    ...(oci.config?.User ? { user: oci.config.User } : {}),
+    diffIds: oci.rootfs?.diff_ids ?? [],
+    ...(oci.created ? { created: oci.created } : {}),
+  };
+}
