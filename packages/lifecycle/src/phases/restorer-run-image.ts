@@ -10,7 +10,6 @@
 import {
   type AnalyzedMetadata,
   DockerKeychain,
-  type ImageBackend,
   LayoutBackend,
   layoutPath,
   parseReference,
@@ -30,9 +29,7 @@ const fail = (message: string, code: number = ExitCode.restore): never => {
 type RunImage = NonNullable<AnalyzedMetadata["run-image"]>;
 
 /** Whether the run image must be looked up: to be extended, or switched by an extension (no target yet). */
-export function needsLookUp(analyzed: AnalyzedMetadata | undefined, hasExtensions: boolean) {
-  const runImage = analyzed?.["run-image"];
-  if (!runImage) return false;
+export function needsLookUp(runImage: RunImage, hasExtensions: boolean): boolean {
   return runImage.extend === true || (hasExtensions && !runImage.target?.os);
 }
 
@@ -50,7 +47,7 @@ export async function lookUpRunImage(runImage: RunImage, inputs: Inputs, env: En
 async function fromRegistry(name: string, inputs: Inputs, env: Env, where: string): Promise<SourceImage> {
   const keychain = new DockerKeychain({ env });
   await keychain.resolve(checkedName(name, where).registry);
-  const backend: ImageBackend = new RegistryBackend(
+  const backend = new RegistryBackend(
     new RegistryClient({ keychain, insecureRegistries: inputs.insecureRegistries }),
   );
   return (

@@ -85,7 +85,7 @@ export async function restorer(argv: readonly string[], env: Env) {
   const group = await readGroup("restorer", inputs.groupPath, ExitCode.restore);
   const analyzed = await readAnalyzed(inputs.analyzedPath, log);
   const runImage = analyzed?.["run-image"];
-  if (analyzed && runImage && needsLookUp(analyzed, (group["group-extensions"]?.length ?? 0) > 0)) {
+  if (analyzed && runImage && needsLookUp(runImage, (group["group-extensions"]?.length ?? 0) > 0)) {
     // still root: credentials only root can read work, and an existing file keeps its owner
     const updated = { ...analyzed, "run-image": await lookUpRunImage(runImage, inputs, env) };
     await writeFile(inputs.analyzedPath, serializeSpec(analyzedToml, updated));
