@@ -9,9 +9,9 @@ let root: string;
 let env: Record<string, string>;
 
 /** The built-in drivers every listing starts with. */
-const builtin = (name: string) => ({
+const builtin = (name: string, kinds = ["runtime", "build"]) => ({
   name,
-  kinds: ["runtime", "build"],
+  kinds,
   package: `@cnbp/driver-${name}`,
   version: "0.1.0",
   dir: join(REPO_ROOT, `packages/driver-${name}`),
@@ -21,6 +21,7 @@ const builtin = (name: string) => ({
 });
 const DOCKER = builtin("docker");
 const PODMAN = builtin("podman");
+const BUILDAH = builtin("buildah", ["build"]);
 
 const write = async (path: string, content: unknown) => {
   await mkdir(dirname(path), { recursive: true });
@@ -135,6 +136,7 @@ describe("cnbp driver list", () => {
         "NAME     KINDS          PACKAGE                 VERSION  SOURCE            STATUS",
         "docker   runtime,build  @cnbp/driver-docker     0.1.0    builtin           ok",
         "podman   runtime,build  @cnbp/driver-podman     0.1.0    builtin           ok",
+        "buildah  build          @cnbp/driver-buildah    0.1.0    builtin           ok",
         "nerdctl  runtime,build  cnbp-driver-nerdctl     1.2.3    CNBP_PLUGIN_PATH  ok",
         "kata     runtime        @acme/cnbp-driver-kata  0.1.0    CNBP_PLUGIN_PATH  broken: module file ./dist/index.js is missing (is the package built?)",
         "future   -              cnbp-driver-future      3.0.0    CNBP_PLUGIN_PATH  broken: unsupported apiVersion 2 (this cnbp supports 1)",
@@ -157,6 +159,7 @@ describe("cnbp driver list", () => {
       drivers: [
         DOCKER,
         PODMAN,
+        BUILDAH,
         {
           name: "nerdctl",
           kinds: ["runtime", "build"],
@@ -174,9 +177,10 @@ describe("cnbp driver list", () => {
     expect(text).toEqual({
       exitCode: 0,
       stdout: [
-        "NAME    KINDS          PACKAGE              VERSION  SOURCE   STATUS",
-        "docker  runtime,build  @cnbp/driver-docker  0.1.0    builtin  ok",
-        "podman  runtime,build  @cnbp/driver-podman  0.1.0    builtin  ok",
+        "NAME     KINDS          PACKAGE               VERSION  SOURCE   STATUS",
+        "docker   runtime,build  @cnbp/driver-docker   0.1.0    builtin  ok",
+        "podman   runtime,build  @cnbp/driver-podman   0.1.0    builtin  ok",
+        "buildah  build          @cnbp/driver-buildah  0.1.0    builtin  ok",
       ].join("\n"),
       stderr: `warning: CNBP_PLUGIN_PATH: ${missing}: no such directory`,
     });
@@ -196,10 +200,11 @@ describe("cnbp driver list", () => {
       expect(r).toEqual({
         exitCode: 0,
         stdout: [
-          "NAME    KINDS          PACKAGE              VERSION  SOURCE   STATUS",
-          "docker  runtime,build  @cnbp/driver-docker  0.1.0    builtin  ok",
-          "podman  runtime,build  @cnbp/driver-podman  0.1.0    builtin  ok",
-          "user    build          cnbp-driver-user     2.0.0    user     ok",
+          "NAME     KINDS          PACKAGE               VERSION  SOURCE   STATUS",
+          "docker   runtime,build  @cnbp/driver-docker   0.1.0    builtin  ok",
+          "podman   runtime,build  @cnbp/driver-podman   0.1.0    builtin  ok",
+          "buildah  build          @cnbp/driver-buildah  0.1.0    builtin  ok",
+          "user     build          cnbp-driver-user      2.0.0    user     ok",
         ].join("\n"),
         stderr: "",
       });
@@ -256,7 +261,7 @@ describe("cnbp driver info", () => {
       status: "broken",
       reason:
         `driver hollow (package cnbp-driver-hollow): ${join(dirs.hollow, "index.js")}: the default export is not a cnbp driver: ` +
-        "capabilities is missing; [Symbol.asyncDispose] is not a function; build is not a function",
+        "capabilities is missing; [Symbol.asyncDispose] is not a function; images is missing; build is not a function",
       options: null,
     });
   });
@@ -287,7 +292,7 @@ describe("cnbp driver info", () => {
       stdout: "",
       stderr: [
         'error: no driver named "containerd"',
-        "  hint: drivers found: docker, podman, nerdctl, kata, future, bad, hollow",
+        "  hint: drivers found: docker, podman, buildah, nerdctl, kata, future, bad, hollow",
         `  hint: drivers are looked for in the built-in packages, ${join(env.CNBP_DATA_DIR as string, "plugins", "node_modules")} and the CNBP_PLUGIN_PATH entries`,
       ].join("\n"),
     });
