@@ -155,10 +155,22 @@ describe("cnbp builder create with several [[targets]]", () => {
       { group: [{ id: "ex/any", version: "1.0.0" }] },
     ]);
 
-    // builder inspect reads the index (linux/amd64's builder)
-    const inspect = await cnbp(["builder", "inspect", name, "-o", "json"]);
-    expect(inspect.exitCode, inspect.stderr).toBe(0);
-    expect(JSON.parse(inspect.stdout).buildpacks.map((b: { id: string }) => b.id)).toEqual(["ex/any"]);
+    // builder inspect lists both builders' targets, and shows the host's (linux/amd64) or --platform's
+    const distros = [STACKS.busybox.distro];
+    const targets = [
+      { os: "linux", arch: "amd64", distros },
+      { os: "linux", arch: "arm64", distros },
+    ];
+    for (const [flags, shown] of [
+      [[], targets[0]],
+      [["--platform", "linux/arm64"], targets[1]],
+    ] as const) {
+      const inspect = await cnbp(["builder", "inspect", name, "-o", "json", ...flags]);
+      expect(inspect.exitCode, inspect.stderr).toBe(0);
+      const info = JSON.parse(inspect.stdout);
+      expect([info.index, info.target]).toEqual([{ targets, shown }, shown]);
+      expect(info.buildpacks.map((b: { id: string }) => b.id)).toEqual(["ex/any"]);
+    }
   });
 
   it("writes the image index into an OCI layout with --output", async () => {

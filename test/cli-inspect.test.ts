@@ -12,6 +12,7 @@ import {
   LayoutImageWriter,
   RegistryClient,
   RegistryImageWriter,
+  saveImageIndex,
   writeLayer,
   writeOciArchive,
 } from "@cnbp/core";
@@ -364,7 +365,7 @@ describe("cnbp builder inspect", () => {
     expect(r).toEqual({
       exitCode: 1,
       stdout: "",
-      stderr: `error: ${name}: no such image in the registry, or none for linux/amd64`,
+      stderr: `error: ${name}: no such image in the registry`,
     });
   });
 
@@ -516,5 +517,120 @@ describe("cnbp buildpack inspect", () => {
       stdout: "",
       stderr: `error: ${layerFile}: is gzip-compressed; an oci-archive is an uncompressed tar\n  hint: decompress it first (e.g. gunzip)`,
     });
+  });
+});
+
+describe("inspect of an image index", () => {
+  const BUILDER_INDEX = repo("builder-index");
+  const PACKAGE_INDEX = repo("js-package-index");
+  let indexLayout: string;
+  const amd64 = { os: "linux", arch: "amd64", distros: [{ name: "debian", version: "12" }] };
+  const arm64 = {
+    os: "linux",
+    arch: "arm64",
+    variant: "v8",
+    distros: [{ name: "ubuntu", version: "24.04" }],
+  };
+
+  /** The image for arm64/v8, with the distro labels of another base. */
+  const onArm = <T extends { config: ImageConfig }>(image: T): T => ({
+    ...image,
+    config: {
+      ...image.config,
+      architecture: "arm64",
+      variant: "v8",
+      config: {
+        ...image.config.config,
+        Labels: {
+          ...image.config.config?.Labels,
+          "io.buildpacks.base.distro.name": "ubuntu",
+          "io.buildpacks.base.distro.version": "24.04",
+        },
+      },
+    },
+  });
+
+  beforeAll(async () => {
+    const client = new RegistryClient();
+    const builder = await builderImage();
+    await saveImageIndex([builder, onArm(builder)], { kind: "registry", name: BUILDER_INDEX }, client);
+    indexLayout = join(dir, "index-layout");
+    await saveImageIndex(
+      [builder, onArm(builder)],
+      { kind: "layout", dir: indexLayout, name: "example.com/builder:multi" },
+      client,
+    );
+    const pkg = await buildpackageImage();
+    await saveImageIndex([pkg, onArm(pkg)], { kind: "registry", name: PACKAGE_INDEX }, client);
+  });
+
+  /** The section listing the targets: the widest row's width plus a gap before the marker. */
+  const indexSection = (shown: 0 | 1, amd64Row = "linux/amd64 (debian 12)") => {
+    const rows = [amd64Row, "linux/arm64/v8 (ubuntu 24.04)"];
+    return ["Image Index:", ...rows.map((r, i) => (i === shown ? `  ${r.padEnd(33)}(shown)` : `  ${r}`)), ""];
+  };
+
+  it("lists every builder's target and shows the host's (linux/amd64) by default", async () => {
+    const r = await cnbp(["builder", "inspect", BUILDER_INDEX]);
+    const [first, blank, ...rest] = builderView(BUILDER_INDEX).trimEnd().split("\n");
+    expect(r).toEqual({
+      exitCode: 0,
+      stdout: [first, blank, ...indexSection(0), ...rest].join("\n"),
+      stderr: "",
+    });
+  });
+
+  it("shows the builder --platform names, from a registry and from an OCI layout, as text and JSON", async () => {
+    const name = `oci:${indexLayout}`;
+    const text = await cnbp(["builder", "inspect", name, "--platform", "linux/arm64/v8"]);
+    expect(text.exitCode, text.stderr).toBe(0);
+    expect(text.stdout).toContain(
+      [
+        "Image Index:",
+        "  linux/amd64 (debian 12)",
+        `  ${"linux/arm64/v8 (ubuntu 24.04)".padEnd(33)}(shown)`,
+      ].join("\n"),
+    );
+    expect(text.stdout).toContain("Target:\n  linux/arm64/v8 (ubuntu 24.04)\n");
+
+    // a variant is only compared when one is asked for
+    const json = await cnbp(["builder", "inspect", BUILDER_INDEX, "--platform", "linux/arm64", "-o", "json"]);
+    expect(json.exitCode, json.stderr).toBe(0);
+    const info = JSON.parse(json.stdout);
+    expect([info.index, info.target]).toEqual([{ targets: [amd64, arm64], shown: arm64 }, arm64]);
+    expect(info.buildpacks.map((b: { id: string }) => b.id)).toEqual(BUILDPACKS.map((b) => b.id));
+  });
+
+  it("lists every buildpackage's target, and shows the one --platform names", async () => {
+    const r = await cnbp(["buildpack", "inspect", PACKAGE_INDEX, "--platform", "linux/arm64"]);
+    const [first, blank, ...rest] = packageView(PACKAGE_INDEX).split("\n");
+    expect(r).toEqual({
+      exitCode: 0,
+      // the buildpackage's amd64 image has no distro labels
+      stdout: [first, blank, ...indexSection(1, "linux/amd64"), ...rest].join("\n"),
+      stderr: "",
+    });
+    const json = await cnbp(["buildpack", "inspect", PACKAGE_INDEX, "-o", "json"]);
+    const plain = { os: "linux", arch: "amd64", distros: [] };
+    expect(JSON.parse(json.stdout).index).toEqual({ targets: [plain, arm64], shown: plain });
+  });
+
+  it("refuses a --platform the image has no image for, naming the flag and the targets there are", async () => {
+    expect(await cnbp(["builder", "inspect", BUILDER_INDEX, "--platform", "linux/s390x"])).toEqual({
+      exitCode: 1,
+      stdout: "",
+      stderr: `error: --platform linux/s390x: ${BUILDER_INDEX} has no image for linux/s390x; it has linux/amd64, linux/arm64/v8: give one of these`,
+    });
+    // a single image has one target
+    expect(await cnbp(["buildpack", "inspect", packageFile, "--platform", "linux/arm64"])).toEqual({
+      exitCode: 1,
+      stdout: "",
+      stderr: `error: --platform linux/arm64: ${packageFile} has no image for linux/arm64; it has linux/amd64: give one of these`,
+    });
+    const usage = await cnbp(["builder", "inspect", BUILDER_INDEX, "--platform", "arm64"]);
+    expect([usage.exitCode, usage.stderr]).toEqual([
+      2,
+      'error: --platform "arm64" must be os/arch or os/arch/variant, e.g. linux/arm64',
+    ]);
   });
 });

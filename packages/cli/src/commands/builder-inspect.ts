@@ -8,8 +8,8 @@ import {
 } from "@cnbp/core";
 import type { Command } from "commander";
 import type { Io } from "../io.js";
-import { type InspectOptions, inspectCommand, storeOf } from "./inspect-options.js";
-import { moduleTable, NONE, orderTree, table, targetText } from "./inspect-text.js";
+import { type InspectOptions, inspectCommand, readOptions } from "./inspect-options.js";
+import { indexSection, moduleTable, NONE, orderTree, table, targetText } from "./inspect-text.js";
 
 /** `cnbp builder inspect <image>`: what a builder holds, read from its labels. */
 export function builderInspectCommand(io: Io, container: () => DependencyContainer): Command {
@@ -20,7 +20,7 @@ export function builderInspectCommand(io: Io, container: () => DependencyContain
     .argument("<image>", "the builder image")
     .action(async (image: string, opts: InspectOptions) => {
       resolve(container(), LOGGER).child({ command: "builder inspect" }).debug({ image }, "inspecting");
-      const info = builderInfo(await readImageConfig(image, undefined, storeOf(opts)), { depth: opts.depth });
+      const info = builderInfo(await readImageConfig(image, readOptions(opts)), { depth: opts.depth });
       io.stdout.write(opts.output === "json" ? `${JSON.stringify(info, null, 2)}\n` : humanView(info));
     });
 }
@@ -34,6 +34,7 @@ function humanView(b: BuilderInfo): string {
   const runImages = b.runImages.flatMap((r) => [[r.image, ""], ...r.mirrors.map((m) => [m, "(mirror)"])]);
   const sections = [
     [`Inspecting builder: ${b.image}`],
+    ...indexSection(b.index),
     ...(b.description ? [[`Description: ${b.description}`]] : []),
     ...(b.createdBy.name
       ? [["Created By:", `  Name: ${b.createdBy.name}`, `  Version: ${b.createdBy.version || NONE}`]]

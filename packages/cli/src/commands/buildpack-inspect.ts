@@ -8,8 +8,8 @@ import {
 } from "@cnbp/core";
 import type { Command } from "commander";
 import type { Io } from "../io.js";
-import { type InspectOptions, inspectCommand, storeOf } from "./inspect-options.js";
-import { moduleTable, NONE, orderTree, targetText } from "./inspect-text.js";
+import { type InspectOptions, inspectCommand, readOptions } from "./inspect-options.js";
+import { indexSection, moduleTable, NONE, orderTree, targetText } from "./inspect-text.js";
 
 /** `cnbp buildpack inspect <image|file>`: what a buildpackage holds, read from its labels. */
 export function buildpackInspectCommand(io: Io, container: () => DependencyContainer): Command {
@@ -20,7 +20,7 @@ export function buildpackInspectCommand(io: Io, container: () => DependencyConta
     .argument("<image>", "the buildpackage: an image, an OCI layout or a .cnb file")
     .action(async (image: string, opts: InspectOptions) => {
       resolve(container(), LOGGER).child({ command: "buildpack inspect" }).debug({ image }, "inspecting");
-      const info = buildpackageInfo(await readImageConfig(image, undefined, storeOf(opts)), {
+      const info = buildpackageInfo(await readImageConfig(image, readOptions(opts)), {
         depth: opts.depth,
       });
       io.stdout.write(opts.output === "json" ? `${JSON.stringify(info, null, 2)}\n` : humanView(info));
@@ -31,6 +31,7 @@ function humanView(p: BuildpackageInfo): string {
   const optional = (label: string, value: string | undefined) => (value ? [`${label}: ${value}`] : []);
   const sections = [
     [`Inspecting ${p.kind}: ${p.image}`],
+    ...indexSection(p.index),
     [
       `ID: ${p.id}`,
       `Version: ${p.version}`,

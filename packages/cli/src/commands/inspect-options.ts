@@ -1,5 +1,12 @@
-/** The options `builder inspect` and `buildpack inspect` share: the output format and the order depth. */
-import { openDriver, type StoreAccess } from "@cnbp/core";
+/** The options `builder inspect` and `buildpack inspect` share: the output format, the order depth, the platform. */
+import {
+  DockerKeychain,
+  openDriver,
+  parsePlatform,
+  type ReadImageOptions,
+  RegistryClient,
+  type StoreAccess,
+} from "@cnbp/core";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { builtinDriverDirs } from "./driver.js";
 import { addDriverOptions, type DriverFlags, driverFlags } from "./driver-options.js";
@@ -7,6 +14,18 @@ import { addDriverOptions, type DriverFlags, driverFlags } from "./driver-option
 export interface InspectOptions extends DriverFlags {
   output: "human" | "json";
   depth?: number;
+  platform?: string;
+}
+
+/** Where and how the image is read: the user's registry credentials, the driver's store, the platform asked for. */
+export function readOptions(opts: InspectOptions, env: NodeJS.ProcessEnv = process.env): ReadImageOptions {
+  return {
+    registry: new RegistryClient({ keychain: new DockerKeychain({ env }) }),
+    openStore: storeOf(opts, env),
+    ...(opts.platform
+      ? { platform: { platform: parsePlatform(opts.platform, "--platform"), asked: true } }
+      : {}),
+  };
 }
 
 /** Opens the runtime driver's image store, for an image named without a registry host. */
@@ -36,11 +55,16 @@ export function inspectCommand(name: string): Command {
       "how many levels of composite buildpacks to open in the detection order (default: all)",
       parseDepth,
     )
+    .option(
+      "--platform <os/arch[/variant]>",
+      "of an image index, the image to show (default: this machine's platform, else the index's first)",
+    )
     .addHelpText(
       "after",
       "\nIMAGE is <registry>/<repository>[:<tag>|@<digest>], oci:<layout dir>[:<name>], the path of an\n" +
         "oci-archive file (a .cnb buildpackage), or a name without a registry host, read from the driver's\n" +
-        "image store. Exits 1 when the image cannot be read or is not of this kind.",
+        "image store. Of an image index, every image's target is listed and one image is shown.\n" +
+        "Exits 1 when the image cannot be read, has no image for --platform, or is not of this kind.",
     );
   return addDriverOptions(command);
 }

@@ -1,5 +1,5 @@
 /** Pieces of the human view `builder inspect` and `buildpack inspect` share: module tables, order trees, targets. */
-import type { DetectionGroup, ModuleSummary, TargetSummary } from "@cnbp/core";
+import type { DetectionGroup, IndexSummary, ModuleSummary, TargetSummary } from "@cnbp/core";
 
 export const NONE = "(none)";
 
@@ -55,4 +55,12 @@ export function targetText(t: TargetSummary): string {
   const platform = [t.os ?? "*", t.arch ?? "*", ...(t.variant ? [t.variant] : [])].join("/");
   const distros = t.distros.map((d) => [d.name ?? "*", d.version].filter(Boolean).join(" "));
   return distros.length ? `${platform} (${distros.join(", ")})` : platform;
+}
+
+/** Of an image index, a section listing every image's target, the one shown (`--platform`) marked. */
+export function indexSection(index: IndexSummary | undefined): string[][] {
+  if (!index) return [];
+  const shown = targetText(index.shown);
+  const rows = index.targets.map((t) => [targetText(t), targetText(t) === shown ? "(shown)" : ""]);
+  return [["Image Index:", ...table(rows)]];
 }

@@ -14,12 +14,15 @@ import { buildpackLayersLabel, extensionLayersLabel } from "../spec/kinds/label-
 import { buildpackOrderLabel, orderExtensionsLabel } from "../spec/kinds/label-buildpack-order.js";
 import { buildpackageMetadataLabel } from "../spec/kinds/label-buildpackage-metadata.js";
 import { type DetectionGroup, detectionOrder } from "./detection-order.js";
+import { type IndexSummary, imageTarget, indexOf } from "./image-index.js";
 import type { InspectedImage } from "./image-source.js";
 import { labelText, readLabel } from "./labels.js";
-import { type ModuleSummary, moduleSummary, type TargetSummary, targetSummary } from "./modules.js";
+import { type ModuleSummary, moduleSummary, type TargetSummary } from "./modules.js";
 
 export interface BuilderInfo {
   readonly image: string;
+  /** Of an image index: every builder's target; the rest is of `target`'s. */
+  readonly index?: IndexSummary;
   readonly description: string;
   readonly createdBy: { readonly name: string; readonly version: string };
   /** `io.buildpacks.stack.id`, on builders made from legacy stacks. */
@@ -47,22 +50,13 @@ export function builderInfo(image: InspectedImage, opts: { depth?: number } = {}
   const layers = readLabel(image, buildpackLayersLabel) ?? {};
   const extensionLayers = readLabel(image, extensionLayersLabel) ?? {};
   const stackId = labelText(image, "io.buildpacks.stack.id");
-  const { os, architecture, variant } = image.config;
-  const distro = {
-    name: labelText(image, "io.buildpacks.base.distro.name"),
-    version: labelText(image, "io.buildpacks.base.distro.version"),
-  };
   return {
     image: image.name,
+    ...indexOf(image),
     description: md.description ?? "",
     createdBy: { name: md.createdBy?.name ?? "", version: md.createdBy?.version ?? "" },
     ...(stackId ? { stackId } : {}),
-    target: targetSummary({
-      os,
-      arch: architecture,
-      variant,
-      distros: distro.name || distro.version ? [distro] : [],
-    }),
+    target: imageTarget(image.config),
     lifecycle: {
       version: md.lifecycle?.version ?? "",
       buildpackApis: builderLifecycleApis(md, "buildpack") ?? NO_APIS,

@@ -7,12 +7,15 @@ import { builderMetadataLabel } from "../spec/kinds/label-builder-metadata.js";
 import { buildpackLayersLabel, extensionLayersLabel } from "../spec/kinds/label-buildpack-layers.js";
 import { buildpackageMetadataLabel } from "../spec/kinds/label-buildpackage-metadata.js";
 import { type DetectionGroup, detectionOrder } from "./detection-order.js";
+import { type IndexSummary, indexOf } from "./image-index.js";
 import type { InspectedImage } from "./image-source.js";
 import { labelText, readLabel } from "./labels.js";
 import { type ModuleSummary, moduleSummary, type TargetSummary, targetSummary } from "./modules.js";
 
 export interface BuildpackageInfo {
   readonly image: string;
+  /** Of an image index: every buildpackage's target, and the one the rest is of. */
+  readonly index?: IndexSummary;
   /** An extension package carries `io.buildpacks.extension.layers` instead of `io.buildpacks.buildpack.layers`. */
   readonly kind: "buildpack" | "extension";
   /** The entrypoint module, as `io.buildpacks.buildpackage.metadata` describes it. */
@@ -61,6 +64,7 @@ export function buildpackageInfo(image: InspectedImage, opts: { depth?: number }
     .sort((a, b) => compare(a.id, b.id) || compare(a.version, b.version));
   return {
     image: image.name,
+    ...indexOf(image),
     kind,
     id: md.id,
     version: md.version,

@@ -9,17 +9,28 @@ import type { ImageStore, StoredImage } from "../drivers/contract.js";
 import { CnbpError, UsageError } from "../errors.js";
 import { OciArchive } from "../image/layout/archive.js";
 import { OciLayout } from "../image/layout/layout.js";
-import { DEFAULT_PLATFORM, type OciLayoutReader } from "../image/layout/reader.js";
-import type { Digest, ImageConfig } from "../image/oci.js";
+import type { OciLayoutReader } from "../image/layout/reader.js";
+import { type Digest, ImageConfig, INDEX_TYPES, Index, Manifest } from "../image/oci.js";
 import { type ImageReference, InvalidReferenceError, parseReference } from "../image/reference.js";
 import { RegistryClient } from "../image/registry/client.js";
-import { RegistryBackend } from "../image/store/registry-backend.js";
+import { RegistryError } from "../image/registry/errors.js";
+import {
+  choosePlatform,
+  defaultChoice,
+  imageTarget,
+  type ManifestSource,
+  type PlatformChoice,
+  readIndexed,
+} from "./image-index.js";
+import type { TargetSummary } from "./modules.js";
 
 /** An image's config, read from wherever the user pointed. */
 export interface InspectedImage {
   /** The image as the user named it, for messages and output. */
   readonly name: string;
   readonly config: ImageConfig;
+  /** When the name points to an image index: every image's target in it, the config being of one of them. */
+  readonly index?: readonly TargetSummary[];
 }
 
 export type ImageLocation =
@@ -52,37 +63,49 @@ export interface StoreAccess {
   close(): Promise<void>;
 }
 
-/**
- * Reads the config of the image `name` points to (linux/amd64 from a multi-platform image); a name without a
- * registry host is read from the runtime driver's image store that `openStore` opens.
- */
-export async function readImageConfig(
-  name: string,
-  registry: RegistryClient = new RegistryClient(),
-  openStore?: () => Promise<StoreAccess>,
-): Promise<InspectedImage> {
-  const location = await locateImage(name);
-  switch (location.kind) {
-    case "registry":
-      return { name, config: await readFromRegistry(registry, name) };
-    case "store":
-      if (!openStore) throw engineStoreNeeded(name);
-      return readFromStore(await openStore(), name);
-    case "layout":
-      return { name, config: await readFromLayout(await OciLayout.open(location.dir), location.selector) };
-    case "archive":
-      return { name, config: await readFromLayout(await OciArchive.open(location.file)) };
-  }
+export interface ReadImageOptions {
+  readonly registry?: RegistryClient;
+  /** Opens the runtime driver's image store, for a name without a registry host. */
+  readonly openStore?: () => Promise<StoreAccess>;
+  /** Which image of an index to read (default: the host's platform, else the first). */
+  readonly platform?: PlatformChoice;
 }
 
-async function readFromStore(store: StoreAccess, name: string): Promise<InspectedImage> {
+/**
+ * Reads the config of the image `name` points to; of an image index, the config of the platform chosen and
+ * every image's target. A name without a registry host is read from the runtime driver's image store.
+ */
+export async function readImageConfig(name: string, opts: ReadImageOptions = {}): Promise<InspectedImage> {
+  const location = await locateImage(name);
+  const choice = opts.platform ?? defaultChoice();
+  if (location.kind === "store") {
+    if (!opts.openStore) throw engineStoreNeeded(name);
+    return readFromStore(await opts.openStore(), name, choice);
+  }
+  const source =
+    location.kind === "registry"
+      ? registrySource(opts.registry ?? new RegistryClient(), name)
+      : location.kind === "layout"
+        ? layoutSource(await OciLayout.open(location.dir), location.selector)
+        : layoutSource(await OciArchive.open(location.file));
+  return { name, ...(await readIndexed(source, name, choice)) };
+}
+
+/** A store holds one image per name: its own config, checked against the platform asked for. */
+async function readFromStore(
+  store: StoreAccess,
+  name: string,
+  choice: PlatformChoice,
+): Promise<InspectedImage> {
   try {
     const stored = await store.images.inspect(name);
     if (!stored)
       throw new CnbpError("CNBP_IMAGE_NOT_FOUND", `${name}: no such image in ${store.driver}'s image store`, {
         hints: storeHints(name),
       });
-    return asInspected(name, stored);
+    const image = asInspected(name, stored);
+    choosePlatform([imageTarget(image.config)], name, choice);
+    return image;
   } finally {
     await store.close();
   }
@@ -106,19 +129,46 @@ export function asInspected(name: string, stored: StoredImage): InspectedImage {
   };
 }
 
-async function readFromLayout(layout: OciLayoutReader, selector?: string): Promise<ImageConfig> {
-  return (await layout.readImage(selector)).config;
+function layoutSource(layout: OciLayoutReader, selector?: string): ManifestSource {
+  return {
+    async top() {
+      const entry = await layout.findEntry(selector);
+      return INDEX_TYPES.includes(entry.mediaType)
+        ? { index: await layout.readImageIndex(entry) }
+        : { manifest: await layout.readManifest(entry) };
+    },
+    manifest: (descriptor) => layout.readManifest(descriptor),
+    config: (manifest) => layout.readConfig(manifest.config),
+  };
 }
 
-async function readFromRegistry(client: RegistryClient, name: string): Promise<ImageConfig> {
-  const image = await new RegistryBackend(client, DEFAULT_PLATFORM).find(name);
-  if (!image) {
-    throw new CnbpError(
-      "CNBP_IMAGE_NOT_FOUND",
-      `${name}: no such image in the registry, or none for ${DEFAULT_PLATFORM.os}/${DEFAULT_PLATFORM.architecture}`,
-    );
-  }
-  return image.config;
+function registrySource(client: RegistryClient, name: string): ManifestSource {
+  const ref = parseReference(name);
+  const parse = <T>(schema: { parse(data: unknown): T }, bytes: Buffer) =>
+    schema.parse(JSON.parse(bytes.toString("utf8")));
+  return {
+    async top() {
+      let fetched: Awaited<ReturnType<RegistryClient["getManifest"]>>;
+      try {
+        fetched = await client.getManifest(ref);
+      } catch (err) {
+        if (err instanceof RegistryError && err.code === "CNBP_REGISTRY_IMAGE_NOT_FOUND") {
+          throw new CnbpError("CNBP_IMAGE_NOT_FOUND", `${name}: no such image in the registry`);
+        }
+        throw err;
+      }
+      return INDEX_TYPES.includes(fetched.mediaType)
+        ? { index: parse(Index, fetched.bytes) }
+        : { manifest: parse(Manifest, fetched.bytes) };
+    },
+    async manifest(descriptor) {
+      const fetched = await client.getManifest({ ...ref, tag: undefined, digest: descriptor.digest });
+      return parse(Manifest, fetched.bytes);
+    },
+    async config(manifest) {
+      return parse(ImageConfig, await client.getBlob(ref, manifest.config));
+    },
+  };
 }
 
 /** `oci:<dir>` or `oci:<dir>:<name>`: the whole text when it is a directory, else split at the last ':'. */
