@@ -1,6 +1,7 @@
 /**
  * builder.toml's `[system]` (pre and post system buildpacks, /cnb/system.toml for Platform 0.15) and
- * `[[build.env]]` (the operator's env files under /cnb/build-config/env/): each in a layer of its own, read back
+ * `[[build.env]]` (the operator's env files under /cnb/build-config/env/; `exec-env` only for every execution
+ * environment, as the lifecycle reads those files whatever CNB_EXEC_ENV is): each in a layer of its own, read back
  * from the registry entry by entry, and the label pack writes for `[system]`; the deprecated `[stack]`, with
  * /cnb/stack.toml for a lifecycle that speaks a Platform API before 0.12.
  */
@@ -28,6 +29,9 @@ const BUILD_ENV = [
   '[[build.env]]\nname = "JAVA_OPTS"\nvalue = "-Xmx1g"',
   '[[build.env]]\nname = "PATH"\nvalue = "/opt/tools/bin"\nsuffix = "prepend"\ndelim = ":"',
   '[[build.env]]\nname = "MODE"\nvalue = "production"\nsuffix = "override"',
+  // for every execution environment: the same files as without exec-env
+  '[[build.env]]\nname = "LANG"\nvalue = "C.UTF-8"\nexec-env = ["*"]',
+  '[[build.env]]\nname = "TZ"\nvalue = "UTC"\nsuffix = "default"\nexec-env = []',
 ].join("\n");
 
 async function builderToml(name: string, extra: string) {
@@ -131,15 +135,19 @@ describe("cnbp builder create: [system] and [[build.env]]", () => {
     expect(await b.entries(buildEnv as string)).toEqual({
       entries: [
         "/cnb/build-config/env/JAVA_OPTS 644 0:0",
+        "/cnb/build-config/env/LANG 644 0:0",
         "/cnb/build-config/env/MODE.override 644 0:0",
         "/cnb/build-config/env/PATH.delim 644 0:0",
         "/cnb/build-config/env/PATH.prepend 644 0:0",
+        "/cnb/build-config/env/TZ.default 644 0:0",
       ],
       files: {
         "/cnb/build-config/env/JAVA_OPTS": "-Xmx1g",
+        "/cnb/build-config/env/LANG": "C.UTF-8",
         "/cnb/build-config/env/MODE.override": "production",
         "/cnb/build-config/env/PATH.delim": ":",
         "/cnb/build-config/env/PATH.prepend": "/opt/tools/bin",
+        "/cnb/build-config/env/TZ.default": "UTC",
       },
     });
   });
@@ -163,6 +171,20 @@ describe("cnbp builder create: [system] and [[build.env]]", () => {
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toBe(
       `error: ${config}:16: system.post.buildpacks[0].id names buildpack ex/post@9.9.9, which is not in the buildpacks given (there is 2.0.0)`,
+    );
+    expect(await client.headManifest(parseReference(name))).toBeUndefined();
+  });
+
+  it("refuses a [[build.env]] entry limited to some execution environments, at its exec-env line", async () => {
+    const config = await builderToml(
+      "exec-env.toml",
+      '[[build.env]]\nname = "RAILS_ENV"\nvalue = "test"\nexec-env = ["test", "development"]',
+    );
+    const name = `${REPO}/exec-env:1`;
+    const r = await cnbp(["builder", "create", name, "--config", config, "--publish"], { env });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe(
+      `error: ${config}:18: build.env[0].exec-env ["test","development"]: a builder cannot limit RAILS_ENV to some execution environments: the lifecycle applies every file in /cnb/build-config/env/ whatever CNB_EXEC_ENV is (Platform API 0.15); remove exec-env, or add "*", to set RAILS_ENV in all of them`,
     );
     expect(await client.headManifest(parseReference(name))).toBeUndefined();
   });

@@ -39,6 +39,7 @@ import {
 import { openImage } from "../sources/images.js";
 import { lifecycleFromDir, type ResolvedLifecycle, resolveLifecycle } from "../sources/lifecycle.js";
 import { resolveModules } from "../sources/modules.js";
+import { buildEnvProblems } from "./build-env.js";
 import { flattenModules } from "./flatten.js";
 import {
   buildEnvLayer,
@@ -82,6 +83,7 @@ export function createBuilder(
 ): Promise<AuthoredImage> {
   return withAuthoring(options, async (ctx) => {
     const file = await ConfigFile.read(builderToml, request.config);
+    file.check(buildEnvProblems(file));
     const { platforms, notes } = builderPlatforms(file, ctx.platform, request.onePlatform === true);
     // every platform's builder is resolved and checked before any is written
     const images: PlatformImage[] = [];

@@ -84,7 +84,10 @@ export function stackLayer(stack: StackFile, scratch: Scratch): Promise<SmallLay
   return builderLayer("stack", [file("/cnb/stack.toml", serializeSpec(stackToml, stack))], scratch);
 }
 
-/** `[[build.env]]`: `<NAME>[.<suffix>]` holding the value, and `<NAME>.delim` when a delimiter is given. */
+/**
+ * `[[build.env]]`: `<NAME>[.<suffix>]` holding the value, and `<NAME>.delim` when a delimiter is given; the same
+ * files whatever `exec-env` says, as only entries for every execution environment get here (./build-env.ts).
+ */
 export function buildEnvLayer(
   env: NonNullable<NonNullable<BuilderConfig["build"]>["env"]>,
   scratch: Scratch,
