@@ -15,9 +15,13 @@ import { type BuildahCli, cancelled, DRIVER_NAME, lastLines, spawnBuildah, unava
 const OP = "build";
 const PULL = { always: "always", "if-not-present": "missing", never: "never" } as const;
 
+/** `buildah bud --isolation`: "chroot" needs no OCI runtime (inside a container), at the cost of a PID namespace. */
+export type Isolation = "oci" | "chroot" | "rootless";
+
 /** The `buildah bud` arguments for `req`, writing the image id to `iidfile`. */
-function budArgs(req: DockerfileBuild, iidfile: string): string[] {
+function budArgs(req: DockerfileBuild, iidfile: string, isolation: Isolation | undefined): string[] {
   const args = ["bud", "--layers", "--rm", "--force-rm", "--iidfile", iidfile];
+  if (isolation) args.push("--isolation", isolation);
   args.push("--file", req.dockerfile, "--tag", req.tag, `--pull=${PULL[req.pull ?? "if-not-present"]}`);
   for (const [k, v] of Object.entries({ ...req.buildArgs, base_image: req.baseImage }))
     args.push("--build-arg", `${k}=${v}`);
@@ -26,14 +30,19 @@ function budArgs(req: DockerfileBuild, iidfile: string): string[] {
   return [...args, req.context];
 }
 
-export async function buildImage(cli: BuildahCli, req: DockerfileBuild, io: StepIO): Promise<BuiltImage> {
+export async function buildImage(
+  cli: BuildahCli,
+  req: DockerfileBuild,
+  io: StepIO,
+  isolation?: Isolation,
+): Promise<BuiltImage> {
   if (io.signal?.aborted) throw cancelled(OP);
   const tmp = await mkdtemp(join(tmpdir(), "cnbp-buildah-build-"));
   try {
     const iidfile = join(tmp, "iid");
     const before = await imageIds(cli);
     // SIGTERM lets buildah remove its working container (measured: ~3 s while a RUN sleeps)
-    const proc = spawnBuildah(cli, budArgs(req, iidfile), {
+    const proc = spawnBuildah(cli, budArgs(req, iidfile, isolation), {
       stdin: "ignore",
       ...(io.signal ? { cancelSignal: io.signal, forceKillAfterDelay: 10_000 } : {}),
     });

@@ -134,6 +134,19 @@ describe("buildah driver", () => {
     expect(await labelledImages("failing")).toEqual([]);
   });
 
+  it('the "isolation" option reaches RUN steps: "chroot" shares the host\'s PID namespace, buildah\'s default does not', async () => {
+    // prints pid-1 in a PID namespace of its own, pid-0 in the host's (the step line shows the expression)
+    // the ENV keeps the second build from taking the first one's RUN from the layer cache
+    const lines = (isolation: string) => [`ENV ISOLATION=${isolation}`, `RUN echo ${RUN} pid-$(( $$ == 1 ))`];
+    const own = collect();
+    await driver.build(await request("isolated-oci", lines("default")), own.io);
+    expect(own.text()).toContain(`${RUN} pid-1\n`);
+    const chroot = collect();
+    const isolated = createDriver({ isolation: "chroot" });
+    await isolated.build(await request("isolated-chroot", lines("chroot")), chroot.io);
+    expect(chroot.text()).toContain(`${RUN} pid-0\n`);
+  });
+
   it("says which executable it tried when buildah cannot run", async () => {
     const missing = createDriver({ bin: join(dir, "no-buildah") });
     const err = await missing.info().then(

@@ -8,7 +8,7 @@ import {
   type EngineInfo,
   type StepIO,
 } from "@cnbp/core";
-import { buildImage } from "./build.js";
+import { buildImage, type Isolation } from "./build.js";
 import { type BuildahCli, buildah, DRIVER_NAME, failed } from "./buildah.js";
 import { BuildahImages } from "./images.js";
 
@@ -17,6 +17,8 @@ export interface BuildahDriverOptions {
   readonly bin?: string;
   /** The skopeo executable, used for OCI layouts; default "skopeo" on PATH. */
   readonly skopeo?: string;
+  /** How RUN steps are isolated (`buildah bud --isolation`); buildah's default when absent. */
+  readonly isolation?: Isolation;
 }
 
 interface InfoJson {
@@ -30,9 +32,11 @@ export class BuildahDriver implements BuildDriver {
   readonly capabilities: DriverCapabilities;
   readonly images: BuildahImages;
   private readonly cli: BuildahCli;
+  private readonly isolation: Isolation | undefined;
 
   constructor(options: BuildahDriverOptions = {}, uid: number | undefined = process.getuid?.()) {
     this.cli = { bin: options.bin ?? "buildah" };
+    this.isolation = options.isolation;
     this.images = new BuildahImages(this.cli, options.skopeo);
     this.capabilities = {
       // buildah has no daemon: it runs rootless exactly when its caller is not root
@@ -65,7 +69,7 @@ export class BuildahDriver implements BuildDriver {
   }
 
   build(req: DockerfileBuild, io: StepIO): Promise<BuiltImage> {
-    return buildImage(this.cli, req, io);
+    return buildImage(this.cli, req, io, this.isolation);
   }
 
   /** Every buildah process ends with its call: nothing is held between calls. */

@@ -16,6 +16,12 @@ export const optionsSchema = z.strictObject({
     .min(1)
     .optional()
     .describe('the skopeo executable, used for OCI layouts: a path or a name on PATH (default "skopeo")'),
+  isolation: z
+    .enum(["oci", "chroot", "rootless"])
+    .optional()
+    .describe(
+      'how RUN steps are isolated (buildah --isolation): "chroot" where an OCI runtime cannot start, as inside a container (default buildah\'s own, "oci")',
+    ),
 });
 
 export function createDriver(options: BuildahDriverOptions = {}): BuildahDriver {
