@@ -55,7 +55,8 @@ export async function buildImage(
     forward(proc.stdout as Readable | null, io.stdout);
     forward(proc.stderr as Readable | null, io.stderr);
     const r = await proc;
-    if (r.isCanceled || io.signal?.aborted) {
+    // an abort after buildah finished leaves the build done: only a stopped build is cancelled
+    if (r.isCanceled) {
       await removeNewStepImages(cli, before);
       throw cancelled(OP);
     }

@@ -34,7 +34,8 @@ export class BuildahDriver implements BuildDriver {
   private readonly cli: BuildahCli;
   private readonly isolation: Isolation | undefined;
 
-  constructor(options: BuildahDriverOptions = {}, uid: number | undefined = process.getuid?.()) {
+  constructor(options: BuildahDriverOptions = {}) {
+    const uid = process.getuid?.();
     this.cli = { bin: options.bin ?? "buildah" };
     this.isolation = options.isolation;
     this.images = new BuildahImages(this.cli, options.skopeo);
