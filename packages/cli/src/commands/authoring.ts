@@ -62,7 +62,8 @@ export interface StoreSource {
 /**
  * Authors the image into an OCI layout in cnbp's cache dir and imports it into the runtime driver's image
  * store under `name`; the layout is removed whatever happens. Images named by reference come from the store
- * too, pulled as `--pull-policy` says, and staged as layouts that are removed as well. The driver is opened
+ * too, pulled as `--pull-policy` says with the user's credentials for their registry (docker config, credential
+ * helpers, CNB_REGISTRY_AUTH), and staged as layouts that are removed as well. The driver is opened
  * first, so a missing or broken one stops the command before any work.
  */
 export async function saveToStore(
@@ -86,7 +87,8 @@ export async function saveToStore(
   const dir = await mkdtemp(join(root, "authored-"));
   try {
     const policy = flags.pullPolicy ?? config.values["pull-policy"] ?? "always";
-    const images = storeImageReader(driver.images, policy, join(dir, "sources"), driverName);
+    const keychain = new DockerKeychain({ env });
+    const images = storeImageReader(driver.images, policy, join(dir, "sources"), driverName, keychain);
     const { os, arch } = await driver.info();
     const image = await author(
       { kind: "layout", dir: join(dir, "image"), name },

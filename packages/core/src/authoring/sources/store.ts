@@ -1,12 +1,14 @@
 /**
  * Images read through a runtime driver's image store, as pack reads the daemon's when the builder or package
- * goes there: each is pulled as the pull policy says (`never`: the store's copy or nothing), exported into a
- * staging directory as an OCI layout and read from it.
+ * goes there: each is pulled as the pull policy says (`never`: the store's copy or nothing), with the user's
+ * credentials for its registry, exported into a staging directory as an OCI layout and read from it.
  */
 
 import { stageImage } from "../../build/layout-repo.js";
-import type { ImageStore, PullPolicy } from "../../drivers/contract.js";
+import type { ImageStore, PullPolicy, RegistryAuth } from "../../drivers/contract.js";
 import type { SourceImage } from "../../image/index.js";
+import { parseReference } from "../../image/reference.js";
+import type { Credential, Keychain } from "../../image/registry/keychain.js";
 import { openLayoutImage } from "../../image/store/layout-backend.js";
 import { showPlatform } from "../builder/targets.js";
 import { type ImageReader, SourceError } from "../context.js";
@@ -16,14 +18,23 @@ export function storeImageReader(
   policy: PullPolicy,
   stagingDir: string,
   storeName: string,
+  keychain: Keychain,
 ): ImageReader {
   return async (ref, platform): Promise<SourceImage | undefined> => {
     let stored: Awaited<ReturnType<ImageStore["pull"]>>;
     try {
-      stored = await images.pull(ref, { policy, platform: showPlatform(platform) });
+      // an image the store already has (if-not-present, never) needs no credentials: look them up only to pull
+      const auth = policy === "never" ? undefined : await pullAuth(keychain, ref);
+      stored = await images.pull(ref, {
+        policy,
+        platform: showPlatform(platform),
+        ...(auth ? { auth } : {}),
+      });
     } catch (err) {
       // by code: a third-party driver's errors come from its own copy of core
-      if ((err as { code?: unknown }).code !== "CNBP_IMAGE_NOT_FOUND") throw err;
+      const code = (err as { code?: unknown }).code;
+      if (code === "CNBP_REGISTRY_AUTH") throw new SourceError(authRefused(ref, err as Error));
+      if (code !== "CNBP_IMAGE_NOT_FOUND") throw err;
       throw new SourceError(
         policy === "never"
           ? `image ${ref} is not in ${storeName}'s image store (--pull-policy never): pull it first, or give --pull-policy if-not-present`
@@ -33,4 +44,28 @@ export function storeImageReader(
     const dir = await stageImage(images, stored, ref, stagingDir);
     return openLayoutImage(dir, ref);
   };
+}
+
+/** The credentials docker config, its credential helpers or CNB_REGISTRY_AUTH hold for `ref`'s registry. */
+async function pullAuth(keychain: Keychain, ref: string): Promise<RegistryAuth | undefined> {
+  return asRegistryAuth(await keychain.resolve(parseReference(ref).registry));
+}
+
+/** A driver takes a login, an identity token or a registry token; an Authorization header of another scheme has no such form. */
+function asRegistryAuth(cred: Credential | undefined): RegistryAuth | undefined {
+  switch (cred?.kind) {
+    case "basic":
+      return { username: cred.username, password: cred.password };
+    case "identity":
+      return { identityToken: cred.token };
+    case "bearer":
+      return { registryToken: cred.token };
+    default:
+      return undefined;
+  }
+}
+
+function authRefused(ref: string, err: Error): string {
+  const registry = parseReference(ref).registry;
+  return `the registry ${registry} refused to let the image store pull ${ref}: log in to it (docker login ${registry}, or a credential helper in the docker config) or set CNB_REGISTRY_AUTH (${err.message})`;
 }
