@@ -29,6 +29,7 @@ export class PodRunner {
   /** Podman's name for the pod; containers are `<podName>-<container>`. */
   readonly podName: string;
   private readonly cleanups: (() => Promise<unknown>)[] = [];
+  private readonly logPaths = new Map<string, string>();
   private stopped = false;
   readonly done: Promise<void>;
 
@@ -51,6 +52,16 @@ export class PodRunner {
   started(name: string): boolean {
     const st = this.statusOf(name);
     return st?.state.running !== undefined || st?.state.terminated !== undefined;
+  }
+
+  /** The CRI log file of container `name`, once it was created. */
+  logPath(name: string): string | undefined {
+    return this.logPaths.get(name);
+  }
+
+  /** Whether container `name` ran and ended, or the pod was stopped. */
+  ended(name: string): boolean {
+    return this.stopped || this.statusOf(name)?.state.terminated !== undefined;
   }
 
   running(name: string): boolean {
@@ -182,6 +193,8 @@ export class PodRunner {
       this.setStatus(c.name, { waiting: { reason: "CreateContainerError", message: created.stderr.trim() } });
       return undefined;
     }
+    const log = await this.podman(["inspect", "--format", "{{.HostConfig.LogConfig.Path}}", name]);
+    this.logPaths.set(c.name, log.stdout.trim());
     const startedAt = now();
     const start = await this.podman(["start", name]);
     if (start.exitCode !== 0) {

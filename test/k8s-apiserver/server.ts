@@ -1,7 +1,7 @@
 /**
  * A stand-in Kubernetes API server for the tests, on loopback: the part of the core/v1 REST API a build driver
  * uses, as @kubernetes/client-node calls it. Namespaces exist when named. Pods are run for real by Podman
- * (./pod-runner.ts) with their status, logs (`?follow=true` streams) and exec (./exec.ts); PVCs are Podman
+ * (./pod-runner.ts) with their status, logs (./log-tail.ts; `?follow=true` streams) and exec (./exec.ts); PVCs are Podman
  * named volumes; Secrets are kept and given to the Pods that refer to them. What a real API server refuses
  * (no name, no containers, a container without a name or image, a duplicate name) it refuses with the same
  * `Status` object and code. No authentication: it listens on 127.0.0.1 only.
@@ -19,6 +19,7 @@ import {
   type Secret,
   status,
 } from "./kube.js";
+import { tailLog } from "./log-tail.js";
 import { PodRunner } from "./pod-runner.js";
 
 export interface ApiServerOptions {
@@ -208,18 +209,29 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       );
     }
     const follow = query.get("follow") === "true";
-    const child = execa(podman, ["logs", ...(follow ? ["--follow"] : []), runner.containerName(container)], {
-      reject: false,
-      buffer: false,
-      encoding: "buffer",
-      stdin: "ignore",
+    // PodLogOptions.stream (Kubernetes 1.32+, PodLogsQuerySplitStreams): one of the two, else both interleaved
+    const stream = query.get("stream") ?? "All";
+    if (!["All", "Stdout", "Stderr"].includes(stream))
+      throw new HttpError(
+        422,
+        "Invalid",
+        `stream: Unsupported value: "${stream}": supported values: "All", "Stderr", "Stdout"`,
+      );
+    let closed = false;
+    res.on("close", () => {
+      closed = true;
     });
     res.writeHead(200, { "content-type": "text/plain" });
-    // a real API server has one log stream per container: stdout and stderr interleaved as written
-    child.stdout?.pipe(res, { end: false });
-    child.stderr?.pipe(res, { end: false });
-    res.on("close", () => child.kill());
-    void child.then(() => res.end());
+    void tailLog({
+      path: runner.logPath(container) ?? "",
+      stream: stream as "All" | "Stdout" | "Stderr",
+      follow,
+      ended: () => runner.ended(container),
+      closed: () => closed,
+      write: (bytes) => res.write(bytes),
+    })
+      .catch(() => {})
+      .finally(() => res.end());
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
