@@ -147,7 +147,8 @@ const repoOf = (name: string) => name.replace(/@.*$/, "").replace(/:[^:/]*$/, ""
 function toStored(img: InspectJson, listed: ImagesJson): StoredImage {
   const oci = img.OCIv1;
   const names = listed.names ?? [];
-  // as Podman reports them: every repository the image is named in, with each digest the store knows
+  // every repository the image is named in, with the manifest digests buildah shows: `images` and `inspect`
+  // show one each, where Podman lists all the store keeps (an image pushed in two compressions has more)
   const digests = [...new Set([listed.digest, img.FromImageDigest].filter((d): d is string => !!d))];
   const repos = [...new Set(names.map(repoOf))];
   return {
