@@ -38,8 +38,7 @@ const generate = (files: Record<string, string>) =>
 const detectOn = (file: string) => `#!/bin/sh\n[ -f ${file} ] || exit 100\n`;
 
 /** Every Dockerfile names this run, so the first build of a run applies it rather than reuse an earlier run's. */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfiles' own ${base_image}
-const FROM_BASE = "ARG base_image\nFROM ${base_image}\n" + `# test run ${RUN_ID}\n`;
+const FROM_BASE = `ARG base_image\nFROM \${base_image}\n# test run ${RUN_ID}\n`;
 // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfiles' own build args
 const RESET_USER = "ARG user_id\nARG group_id\nUSER ${user_id}:${group_id}\n";
 const aptInstall = (pkg: string) =>
