@@ -1,12 +1,13 @@
 /**
  * `cnbp builder inspect` and `cnbp buildpack inspect` as a user runs them, on builder and buildpackage images
  * made here by hand as the distribution spec shapes them (a layer per module, the labels), in the local
- * registry, an OCI layout and a .cnb file.
+ * registry, an OCI layout and a .cnb file; image indexes of them (--platform); and a registry demanding a login.
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  DockerKeychain,
   type ImageConfig,
   type LayerToWrite,
   LayoutImageWriter,
@@ -19,6 +20,10 @@ import {
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cnbp, REGISTRY, RUN_ID } from "#test-utils";
+import {
+  type AuthRegistry,
+  startAuthRegistry,
+} from "../packages/core/src/image/registry/test-support/servers.js";
 
 let dir: string;
 let n = 0;
@@ -632,5 +637,40 @@ describe("inspect of an image index", () => {
       2,
       'error: --platform "arm64" must be os/arch or os/arch/variant, e.g. linux/arm64',
     ]);
+  });
+});
+
+describe("inspect from a registry that demands a login", () => {
+  let auth: AuthRegistry;
+  let name: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    auth = await startAuthRegistry("cnbp", `pw-${RUN_ID}`);
+    const config = join(dir, "docker-config");
+    await mkdir(config);
+    const login = Buffer.from(`${auth.username}:${auth.password}`).toString("base64");
+    await writeFile(join(config, "config.json"), JSON.stringify({ auths: { [auth.host]: { auth: login } } }));
+    env = { DOCKER_CONFIG: config };
+    name = `${auth.host}/cnbp-test/${RUN_ID}/builder:1`;
+    const client = new RegistryClient({ keychain: new DockerKeychain({ env }) });
+    await new RegistryImageWriter(client).save(await builderImage(), [name]);
+  });
+  afterAll(async () => {
+    await auth?.stop();
+  });
+
+  it("reads the builder with the docker config's credentials, and says when it has none", async () => {
+    expect(await cnbp(["builder", "inspect", name], { env })).toEqual({
+      exitCode: 0,
+      stdout: builderView(name).trimEnd(),
+      stderr: "",
+    });
+    const anonymous = await cnbp(["builder", "inspect", name], { env: { DOCKER_CONFIG: join(dir, "none") } });
+    expect(anonymous).toEqual({
+      exitCode: 1,
+      stdout: "",
+      stderr: `error: ${name}: registry ${auth.host} requires authentication to pull; log in with "docker login ${auth.host}" or set CNB_REGISTRY_AUTH`,
+    });
   });
 });
