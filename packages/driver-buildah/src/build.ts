@@ -57,12 +57,12 @@ export async function buildImage(
     const r = await proc;
     // an abort after buildah finished leaves the build done: only a stopped build is cancelled
     if (r.isCanceled) {
-      await removeNewStepImages(cli, before);
+      await removeNewStepImages(cli, before, req.labels ?? {});
       throw cancelled(OP);
     }
     if (r.failed && r.exitCode === undefined) throw unavailable(cli, OP, r.cause ?? r);
     if (r.exitCode !== 0) {
-      await removeNewStepImages(cli, before);
+      await removeNewStepImages(cli, before, req.labels ?? {});
       throw new DriverError("CNBP_BUILD_FAILED", DRIVER_NAME, OP, `buildah bud of ${req.tag} failed`, {
         hints: lastLines(tail),
       });

@@ -157,6 +157,27 @@ describe("buildah driver", () => {
     expect(await labelledImages("cancelled")).toEqual([]);
   });
 
+  it("leaves alone the step images another build, labelled otherwise, left while it ran", async () => {
+    const req = await request("narrow-a", [`ENV A=${RUN}`, "RUN echo started-$((6*7)) && sleep 60"]);
+    const ac = new AbortController();
+    const out: Buffer[] = [];
+    const sink = { write: (c: Uint8Array) => out.push(Buffer.from(c)) };
+    const building = driver.build(req, { stdout: sink, stderr: sink, signal: ac.signal });
+    while (!Buffer.concat(out).toString().includes("started-42")) await new Promise((r) => setTimeout(r, 50));
+    // another build, straight through buildah, fails after committing its ENV step, and keeps that image
+    const other = await request("narrow-b", [`ENV B=${RUN}`, "RUN exit 4"]);
+    const args = ["bud", "--layers", "--force-rm", "--pull=never", "--build-arg", `base_image=${BUSYBOX}`];
+    args.push("--label", `${LABEL}=${RUN}-narrow-b`, "-f", other.dockerfile, "-t", other.tag, dir);
+    expect((await execa("buildah", args, { reject: false })).exitCode).toBe(4);
+    const kept = await labelledImages("narrow-b");
+    expect(kept.length).toBeGreaterThan(0);
+    ac.abort();
+    await expect(building).rejects.toMatchObject({ code: "CNBP_CANCELLED" });
+    expect(await labelledImages("narrow-a")).toEqual([]);
+    expect(await labelledImages("narrow-b")).toEqual(kept);
+    await execa("buildah", ["rmi", ...kept]);
+  });
+
   it('the "isolation" option reaches RUN steps: "chroot" shares the host\'s PID namespace, buildah\'s default does not', async () => {
     // prints pid-1 in a PID namespace of its own, pid-0 in the host's (the step line shows the expression)
     // the ENV keeps the second build from taking the first one's RUN from the layer cache
