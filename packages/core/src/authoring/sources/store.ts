@@ -5,10 +5,11 @@
  */
 
 import { stageImage } from "../../build/layout-repo.js";
-import type { ImageStore, PullPolicy, RegistryAuth } from "../../drivers/contract.js";
+import type { ImageStore, PullPolicy } from "../../drivers/contract.js";
 import type { SourceImage } from "../../image/index.js";
 import { parseReference } from "../../image/reference.js";
-import type { Credential, Keychain } from "../../image/registry/keychain.js";
+import type { Keychain } from "../../image/registry/keychain.js";
+import { pullAuth } from "../../image/registry/pull-auth.js";
 import { openLayoutImage } from "../../image/store/layout-backend.js";
 import { showPlatform } from "../builder/targets.js";
 import { type ImageReader, SourceError } from "../context.js";
@@ -44,25 +45,6 @@ export function storeImageReader(
     const dir = await stageImage(images, stored, ref, stagingDir);
     return openLayoutImage(dir, ref);
   };
-}
-
-/** The credentials docker config, its credential helpers or CNB_REGISTRY_AUTH hold for `ref`'s registry. */
-async function pullAuth(keychain: Keychain, ref: string): Promise<RegistryAuth | undefined> {
-  return asRegistryAuth(await keychain.resolve(parseReference(ref).registry));
-}
-
-/** A driver takes a login, an identity token or a registry token; an Authorization header of another scheme has no such form. */
-function asRegistryAuth(cred: Credential | undefined): RegistryAuth | undefined {
-  switch (cred?.kind) {
-    case "basic":
-      return { username: cred.username, password: cred.password };
-    case "identity":
-      return { identityToken: cred.token };
-    case "bearer":
-      return { registryToken: cred.token };
-    default:
-      return undefined;
-  }
 }
 
 function authRefused(ref: string, err: Error): string {
