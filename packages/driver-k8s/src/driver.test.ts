@@ -252,4 +252,64 @@ describe("k8s driver: steps", () => {
       await ws.dispose();
     }
   });
+
+  it("a helper image the cluster cannot pull is CNBP_DRIVER_FAILED with Kubernetes' reason, and its Pod is gone", async () => {
+    const absent = `${REGISTRY}/cnbp-k8s-driver/absent-helper:1`;
+    const driver = createDriver({ kubeconfig, helperImage: absent, startTimeout: 60 });
+    const ws = await driver.workspace({ buildId: "pull-fails", volumes: [{ name: "data" }] });
+    try {
+      const err = await rejection(ws.put("data", "/", Readable.from([oneFileTar("x", "x")])));
+      expect(err.code).toBe("CNBP_DRIVER_FAILED");
+      expect(err.message).toMatch(
+        `driver k8s: workspace.put: the helper Pod for files cannot start: ImagePullBackOff: Back-off pulling image "${absent}"`,
+      );
+    } finally {
+      await ws.dispose();
+    }
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    const pods = await kc
+      .makeApiClient(CoreV1Api)
+      .listNamespacedPod({ namespace: NAMESPACE, labelSelector: "io.cnbp.build=pull-fails" });
+    expect(pods.items).toEqual([]);
+  });
+
+  it("a step whose Pod cannot be scheduled fails after startTimeout naming the step and the scheduler's reason", async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    const core = kc.makeApiClient(CoreV1Api);
+    const driver = createDriver({ kubeconfig, helperImage: IMAGE, startTimeout: 2 });
+    const ws = await driver.workspace({ buildId: "unschedulable", volumes: [{ name: "data" }] });
+    try {
+      const [claim] = (
+        await core.listNamespacedPersistentVolumeClaim({
+          namespace: NAMESPACE,
+          labelSelector: "io.cnbp.build=unschedulable",
+        })
+      ).items;
+      await core.deleteNamespacedPersistentVolumeClaim({
+        name: claim?.metadata?.name ?? "",
+        namespace: NAMESPACE,
+      });
+      const io = { stdout: { write: () => {} }, stderr: { write: () => {} } };
+      const step = {
+        image: IMAGE,
+        cmd: ["/cnb/lifecycle/detector"],
+        mounts: [{ type: "volume" as const, volume: "data", target: "/d" }],
+      };
+      expect(await rejection(ws.run(step, io))).toEqual({
+        code: "CNBP_DRIVER_FAILED",
+        message: `driver k8s: workspace.run: step /cnb/lifecycle/detector did not start within 2 s (Unschedulable: 0/1 nodes are available: persistentvolumeclaim "${claim?.metadata?.name}" not found.)`,
+        hints: [
+          'raise the driver\'s "startTimeout" option (seconds) if the cluster is slow to schedule or pull',
+        ],
+      });
+    } finally {
+      await ws.dispose();
+    }
+    expect(
+      (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: "io.cnbp.build=unschedulable" }))
+        .items,
+    ).toEqual([]);
+  });
 });

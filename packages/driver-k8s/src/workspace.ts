@@ -66,7 +66,7 @@ export async function createWorkspace(
 
 class K8sWorkspace implements Workspace {
   private readonly claims = new Map<string, Claim>();
-  /** Claims this workspace created (a reused persistent one is not among them until asked to remove it). */
+  /** Pods of running steps and helpers, deleted by dispose. */
   private readonly pods = new Set<string>();
   private disposed = false;
 
@@ -289,8 +289,9 @@ class K8sWorkspace implements Workspace {
             ),
           );
       })
-      .catch((e: unknown) => out.destroy(e as Error))
-      .finally(() => void this.stopHelper(pod));
+      .catch((e: unknown) => out.destroy(e as Error));
+    // the helper goes when the stream ends or its reader destroys it (deleting the Pod ends the exec)
+    out.once("close", () => void this.stopHelper(pod));
     return out;
   }
 
