@@ -28,6 +28,7 @@ interface Options extends DriverFlags {
   publish?: boolean;
   trustBuilder?: boolean;
   buildpack: string[];
+  extension: string[];
   pullPolicy?: PullPolicy;
   env: string[];
   envFile: string[];
@@ -73,6 +74,12 @@ export function buildCommand(io: Io, env: NodeJS.ProcessEnv = process.env): Comm
     .option(
       "-b, --buildpack <ref>",
       "a buildpack to build with instead of the builder's order: a directory, a .tgz, docker://<buildpackage>, or <id>@<version> of the builder's (repeatable, in order)",
+      repeatable,
+      [],
+    )
+    .option(
+      "--extension <ref>",
+      "an image extension to build with instead of the builder's extension order: a directory, a .tgz, docker://<extension package>, or <id>@<version> of the builder's (repeatable, in order)",
       repeatable,
       [],
     )
@@ -190,6 +197,7 @@ export function buildCommand(io: Io, env: NodeJS.ProcessEnv = process.env): Comm
                 }
               : {}),
           },
+          extensions: opts.extension.map((ref) => ({ where: "--extension", ref, baseDir: process.cwd() })),
           registry: new RegistryClient({ keychain: new DockerKeychain({ env }) }),
           env: { ...project.env, ...(await envFiles(opts.envFile)), ...envFlags(opts.env, env) },
           ...(opts.network ? { network: opts.network } : {}),

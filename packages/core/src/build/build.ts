@@ -26,6 +26,7 @@ import { parseReference, RegistryClient, referenceName } from "../image/index.js
 import { type OrderFile, orderToml, serializeSpec } from "../spec/index.js";
 import { type AppFilter, appFiles, appTar } from "./app-source.js";
 import { type ResolvedBuilder, resolveBuilder } from "./builder.js";
+import type { BuildpackSpec } from "./buildpack-refs.js";
 import {
   type ExtendContext,
   type Extensions,
@@ -65,6 +66,11 @@ export interface BuildRequest {
    * phases and ordered with an order.toml, the builder image left as it is.
    */
   readonly buildpacks?: BuildpackChoice;
+  /**
+   * Image extensions (`--extension`), as one group that replaces the builder's extension order: mounted into
+   * the detector, and their Dockerfiles applied as a builder's extensions' are.
+   */
+  readonly extensions?: readonly BuildpackSpec[];
   /** Reads `docker://` buildpackages; default one with the Docker config's credentials. */
   readonly registry?: RegistryClient;
   /** Build-time environment for buildpacks (`/platform/env`). */
@@ -138,7 +144,7 @@ export async function build(
     : undefined;
   const builder = lifecycle ? { ...resolved, platformApi: lifecycle.platformApi } : resolved;
   const runImage = req.runImage ?? defaultRunImage(builder);
-  const extra = await prepareBuildpacks(req.buildpacks ?? {}, builder, {
+  const extra = await prepareBuildpacks(req.buildpacks ?? {}, req.extensions ?? [], builder, {
     registry: req.registry ?? new RegistryClient(),
     cacheRoot: req.cacheRoot,
   });
@@ -158,21 +164,21 @@ async function buildWith(
   const publish = req.publish ?? false;
   const tags = req.tags ?? [];
   const policy = req.pullPolicy ?? "if-not-present";
-  const extender = extenderFor(driver, req, builder);
+  const extender = extenderFor(driver, req, builder, extra);
   if (extender && req.trustBuilder)
     out.note(
-      "the builder has image extensions: its phases run one by one (the creator cannot apply Dockerfiles)",
+      `${withExtensions(req, builder)}: its phases run one by one (the creator cannot apply Dockerfiles)`,
     );
   else if (lifecycle && req.trustBuilder)
     out.note(
       "with --lifecycle-image the phases run one by one: the creator would run the builder's lifecycle",
     );
-  if (extra?.dirs.length && !driver.capabilities.bindMounts)
+  if ((extra?.dirs.length || extra?.extensionDirs.length) && !driver.capabilities.bindMounts)
     throw new CnbpError(
       "CNBP_UNSUPPORTED",
-      `driver ${driver.name} cannot mount buildpacks into the build's containers`,
+      `driver ${driver.name} cannot mount buildpacks or extensions into the build's containers`,
       {
-        hints: ["add the buildpacks to a builder with `cnbp builder create`, and build with that"],
+        hints: ["add them to a builder with `cnbp builder create`, and build with that"],
       },
     );
   if (!publish) {
@@ -251,6 +257,7 @@ async function buildWith(
       ...(req.insecureRegistries ? { insecureRegistries: req.insecureRegistries } : {}),
       ...(req.volumes ? { userMounts: req.volumes } : {}),
       ...(extra?.dirs.length ? { buildpackDirs: extra.dirs } : {}),
+      ...(extra?.extensionDirs.length ? { extensionDirs: extra.extensionDirs } : {}),
       ...(extra?.order ? { orderPath: PATHS.order } : {}),
     });
     if (extender) scratch = await mkdtemp(join(tmpdir(), "cnbp-extend-"));
@@ -351,24 +358,32 @@ async function buildWith(
 }
 
 /**
- * The build driver that applies the builder's extensions' Dockerfiles, or undefined when the builder has
- * none; a builder with extensions needs one.
+ * The build driver that applies the extensions' Dockerfiles, or undefined when the detector has no extension
+ * order (the builder's, or the one `--extension`s make); a build with extensions needs one.
  */
 function extenderFor(
   driver: RuntimeDriver,
   req: BuildRequest,
   builder: ResolvedBuilder,
+  extra: PreparedBuildpacks | undefined,
 ): BuildDriver | undefined {
-  if (builder.info.extensionOrder.length === 0) return undefined;
+  const order = extra?.order ? (extra.order["order-extensions"] ?? []) : builder.info.extensionOrder;
+  if (order.length === 0) return undefined;
   const extender = req.extender ?? (isBuildDriver(driver) ? driver : undefined);
   if (!extender)
     throw new CnbpError(
       "CNBP_UNSUPPORTED",
-      `builder ${builder.name} has image extensions, and driver ${driver.name} cannot apply Dockerfiles`,
+      `${withExtensions(req, builder)}, and driver ${driver.name} cannot apply Dockerfiles`,
       { hints: ["choose a build driver with --extend-driver (e.g. buildah, podman or docker)"] },
     );
   return extender;
 }
+
+/** Whose extensions a build runs, for messages. */
+const withExtensions = (req: BuildRequest, builder: ResolvedBuilder) =>
+  req.extensions?.length
+    ? "the build has image extensions (--extension)"
+    : `builder ${builder.name} has image extensions`;
 
 const isBuildDriver = (d: RuntimeDriver): d is RuntimeDriver & BuildDriver =>
   typeof (d as Partial<BuildDriver>).build === "function";

@@ -1,29 +1,35 @@
 /**
- * Buildpacks a build is given besides the builder's, without baking an ephemeral builder image (pack does,
- * at up to a minute and a half a build: buildpacks/pack#1582). Each is resolved with authoring's sources (a
- * directory, an archive, a buildpackage file or `docker://` image with its dependencies), checked against the
- * builder (Buildpack API, target), and extracted on the host as `<escaped id>/<version>/`, for the phases that
- * run buildpacks to mount over `/cnb/buildpacks/<escaped id>/<version>`. The order the user chose goes to the
- * detector as an order.toml. Everything is checked before any container starts.
+ * Buildpacks and image extensions a build is given besides the builder's, without baking an ephemeral builder
+ * image (pack does, at up to a minute and a half a build: buildpacks/pack#1582). Each is resolved with
+ * authoring's sources (a directory, an archive, a buildpackage or extension package file or `docker://` image,
+ * with its dependencies), checked against the builder (Buildpack API, target), and extracted on the host as
+ * `<escaped id>/<version>/`, for the phases that run it to mount over `/cnb/buildpacks/<escaped id>/<version>`
+ * (`/cnb/extensions/...` for extensions). The order the user chose goes to the detector as an order.toml.
+ * Everything is checked before any container starts.
  */
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fitsPlatform, showTarget } from "../authoring/builder/targets.js";
 import { type AuthoringContext, SourceError } from "../authoring/context.js";
-import { escapeId } from "../authoring/module-layer.js";
+import { escapeId, type ModuleKind, moduleRoot } from "../authoring/module-layer.js";
 import { ModuleSet } from "../authoring/module-set.js";
 import { moduleKey, type ResolvedModule } from "../authoring/modules.js";
 import { withAuthoring } from "../authoring/run.js";
 import { moduleFromDir, resolveModules } from "../authoring/sources/modules.js";
 import { CnbpError } from "../errors.js";
 import { extractLayer, openLayerBlob, type RegistryClient } from "../image/index.js";
-import { apiSupported, type OrderFile } from "../spec/index.js";
+import type { DetectionGroup } from "../inspect/detection-order.js";
+import { apiSupported, type ModuleLayers, type OrderFile } from "../spec/index.js";
 import type { ResolvedBuilder } from "./builder.js";
 import {
+  type BuilderModules,
   type BuildpackRef,
   type BuildpackSpec,
-  classifyBuildpack,
+  classifyModule,
+  codeOf,
   type InlineScript,
+  moduleOfOtherKind,
+  otherKind,
 } from "./buildpack-refs.js";
 import { chosenOrder, type OrderEntry } from "./order.js";
 
@@ -34,8 +40,8 @@ export interface BuildpackChoice {
   readonly post?: readonly BuildpackSpec[];
 }
 
-/** A buildpack's directory on the host, for `/cnb/buildpacks/<escaped id>/<version>`. */
-export interface BuildpackDir {
+/** A module's directory on the host, for `/cnb/{buildpacks,extensions}/<escaped id>/<version>`. */
+export interface ModuleDir {
   readonly id: string;
   readonly version: string;
   readonly source: string;
@@ -44,7 +50,10 @@ export interface BuildpackDir {
 export interface PreparedBuildpacks {
   /** The order.toml that replaces the builder's, when the choice changes it. */
   readonly order?: OrderFile;
-  readonly dirs: readonly BuildpackDir[];
+  /** Buildpacks the builder lacks (or has with other content). */
+  readonly dirs: readonly ModuleDir[];
+  /** Extensions given as sources: always mounted (the builder's extension layers are not compared). */
+  readonly extensionDirs: readonly ModuleDir[];
   /** Removes the host directories. */
   dispose(): Promise<void>;
 }
@@ -55,17 +64,34 @@ export interface PrepareOptions {
   readonly cacheRoot: string;
 }
 
-/** Undefined when nothing was chosen: the builder's buildpacks and order stand. */
+/** A spec and the kind of module it must give. */
+interface Wanted {
+  readonly spec: BuildpackSpec;
+  readonly kind: ModuleKind;
+}
+
+/**
+ * `extensions` (`--extension`) make one group that replaces the builder's extension order. Undefined when
+ * nothing was chosen: the builder's modules and orders stand.
+ */
 export async function prepareBuildpacks(
   choice: BuildpackChoice,
+  extensions: readonly BuildpackSpec[],
   builder: ResolvedBuilder,
   opts: PrepareOptions,
 ): Promise<PreparedBuildpacks | undefined> {
-  const specs = [...(choice.pre ?? []), ...(choice.group ?? []), ...(choice.post ?? [])];
-  if (specs.length === 0) return undefined;
+  const wanted: Wanted[] = [
+    ...[...(choice.pre ?? []), ...(choice.group ?? []), ...(choice.post ?? [])].map((spec) => ({
+      spec,
+      kind: "buildpack" as const,
+    })),
+    ...extensions.map((spec) => ({ spec, kind: "extension" as const })),
+  ];
+  if (wanted.length === 0) return undefined;
+  const have = builderModules(builder);
   const refs = new Map<BuildpackSpec, BuildpackRef>();
-  for (const spec of specs) refs.set(spec, await classifyBuildpack(spec, builder.buildpackLayers));
-  const sources = specs.filter((spec) => refs.get(spec)?.kind !== "builder");
+  for (const { spec, kind } of wanted) refs.set(spec, await classifyModule(spec, kind, have));
+  const sources = wanted.filter(({ spec }) => refs.get(spec)?.kind !== "builder");
   const read = sources.length ? await readSources(sources, refs, builder, opts) : undefined;
   const entries = (list: readonly BuildpackSpec[] | undefined) =>
     (list ?? []).flatMap((spec): OrderEntry[] => {
@@ -74,37 +100,51 @@ export async function prepareBuildpacks(
         ? [{ id: ref.id, version: ref.version }]
         : (read?.entries.get(spec) ?? []);
     });
-  const builderOrder = builder.info.detectionOrder.map((g) => ({
-    group: g.group.map((e) => ({ id: e.id, version: e.version ?? "", optional: e.optional })),
-  }));
-  const order = chosenOrder(builderOrder, {
-    pre: entries(choice.pre),
-    group: entries(choice.group),
-    post: entries(choice.post),
-  });
+  const order = chosenOrder(
+    { order: groupsOf(builder.info.detectionOrder), extensions: groupsOf(builder.info.extensionOrder) },
+    {
+      pre: entries(choice.pre),
+      group: entries(choice.group),
+      post: entries(choice.post),
+      extensions: entries(extensions),
+    },
+  );
   return {
     ...(order ? { order } : {}),
-    dirs: read?.dirs ?? [],
+    dirs: read?.dirs.buildpack ?? [],
+    extensionDirs: read?.dirs.extension ?? [],
     dispose: async () => {
       if (read) await rm(read.dir, { recursive: true, force: true });
     },
   };
 }
 
-/** A spec that is not the builder's buildpack: its modules are read. */
+/** The ids and versions of the builder's buildpacks and extensions. */
+function builderModules(builder: ResolvedBuilder): BuilderModules {
+  const extension: Record<string, Record<string, true>> = {};
+  for (const e of builder.info.extensions) extension[e.id] = { ...extension[e.id], [e.version]: true };
+  return { buildpack: builder.buildpackLayers, extension };
+}
+
+const groupsOf = (order: readonly DetectionGroup[]) =>
+  order.map((g) => ({
+    group: g.group.map((e) => ({ id: e.id, version: e.version ?? "", optional: e.optional })),
+  }));
+
+/** A spec that is not the builder's module: its modules are read. */
 type SourceRef = Exclude<BuildpackRef, { kind: "builder" }>;
 
 interface ReadSources {
-  /** The temporary directory the buildpacks were extracted into. */
+  /** The temporary directory the modules were extracted into. */
   readonly dir: string;
-  readonly dirs: BuildpackDir[];
-  /** What each spec puts in its group: the buildpack, or a buildpackage's entry. */
+  readonly dirs: Record<ModuleKind, ModuleDir[]>;
+  /** What each spec puts in its group: the module, or a buildpackage's entry. */
   readonly entries: Map<BuildpackSpec, OrderEntry[]>;
 }
 
-/** Reads, checks and extracts the buildpacks of the specs that are not the builder's; removes all on error. */
+/** Reads, checks and extracts the modules of the specs that are not the builder's; removes all on error. */
 async function readSources(
-  sources: readonly BuildpackSpec[],
+  sources: readonly Wanted[],
   refs: ReadonlyMap<BuildpackSpec, BuildpackRef>,
   builder: ResolvedBuilder,
   opts: PrepareOptions,
@@ -121,19 +161,31 @@ async function readSources(
     return await withAuthoring(options, async (ctx) => {
       const set = new ModuleSet();
       const entries = new Map<BuildpackSpec, OrderEntry[]>();
-      for (const spec of sources) {
-        const modules = await readModules(spec, refs.get(spec) as SourceRef, ctx);
+      for (const { spec, kind } of sources) {
+        const modules = await readModules(spec, kind, refs.get(spec) as SourceRef, ctx);
         for (const module of modules) {
           checkModule(spec, module, builder);
           const clash = set.add({ module, path: [] });
-          if (clash) throw new CnbpError("CNBP_BUILDPACK_INVALID", `${named(spec)}: ${clash}`);
+          if (clash) throw new CnbpError(codeOf(kind, "INVALID"), `${named(spec)}: ${clash}`);
         }
         entries.set(
           spec,
           entryModules(modules).map((m) => ({ id: m.info.id, version: m.info.version })),
         );
       }
-      return { dir, dirs: await extractModules(set.all("buildpack"), builder, dir), entries };
+      // a buildpack and an extension may share an id: each kind has its own directory
+      return {
+        dir,
+        dirs: {
+          buildpack: await extractModules(
+            set.all("buildpack"),
+            builder.buildpackLayers,
+            join(dir, "buildpacks"),
+          ),
+          extension: await extractModules(set.all("extension"), {}, join(dir, "extensions")),
+        },
+        entries,
+      };
     });
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
@@ -141,9 +193,10 @@ async function readSources(
   }
 }
 
-/** The buildpacks a source holds; its errors name the flag or field that gave it. */
+/** The modules of `kind` a source holds; its errors name the flag or field that gave it. */
 async function readModules(
   spec: BuildpackSpec,
+  kind: ModuleKind,
   ref: SourceRef,
   ctx: AuthoringContext,
 ): Promise<ResolvedModule[]> {
@@ -152,43 +205,66 @@ async function readModules(
     modules =
       ref.kind === "inline"
         ? [await inlineModule(ref.id, ref.script, spec.where, ctx)]
-        : await resolveModules(ref.uri, ref.baseDir, "buildpack", ctx);
+        : await resolveModules(ref.uri, ref.baseDir, kind, ctx);
   } catch (err) {
     if (!(err instanceof SourceError)) throw err;
+    // a directory or archive with the other kind's descriptor instead
+    const other =
+      ref.kind === "source" && err.message.endsWith(`has no ${kind}.toml at its root`)
+        ? await otherKindAt(ref, kind, ctx)
+        : undefined;
+    if (other) throw holds(spec, kind, other);
     // locate's messages start with the uri, which `named` gives already
     const prefix = `${JSON.stringify(given(spec))}: `;
     const why = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
-    throw new CnbpError("CNBP_BUILDPACK_NOT_FOUND", `${named(spec)}: ${why}`, {
+    throw new CnbpError(codeOf(kind, "NOT_FOUND"), `${named(spec)}: ${why}`, {
       hints: [
-        "give a buildpack directory or archive (with buildpack.toml), docker://<buildpackage>, or <id>@<version> of the builder's",
+        kind === "buildpack"
+          ? "give a buildpack directory or archive (with buildpack.toml), docker://<buildpackage>, or <id>@<version> of the builder's"
+          : "give an extension directory or archive (with extension.toml), docker://<extension package>, or <id>@<version> of the builder's",
       ],
     });
   }
-  const buildpacks = modules.filter((m) => m.kind === "buildpack");
-  if (buildpacks.length === 0)
-    throw new CnbpError("CNBP_BUILDPACK_INVALID", `${named(spec)} holds no buildpack`, {
-      hints: ["extensions are not given to a build this way"],
-    });
-  return buildpacks;
+  const own = modules.filter((m) => m.kind === kind);
+  // a package without a module of the kind has one of the other (it is no package otherwise)
+  if (own.length === 0) throw holds(spec, kind, modules[0] as ResolvedModule);
+  return own;
 }
+
+/** The module of the other kind a directory or archive holds, if it holds one. */
+async function otherKindAt(
+  ref: Extract<SourceRef, { kind: "source" }>,
+  kind: ModuleKind,
+  ctx: AuthoringContext,
+): Promise<ResolvedModule | undefined> {
+  try {
+    return (await resolveModules(ref.uri, ref.baseDir, otherKind(kind), ctx))[0];
+  } catch {
+    return undefined;
+  }
+}
+
+const holds = (spec: BuildpackSpec, kind: ModuleKind, other: ResolvedModule) =>
+  moduleOfOtherKind(spec.where, given(spec), kind, `holds ${other.kind} ${moduleKey(other.info)}`);
 
 const given = (spec: BuildpackSpec) => ("ref" in spec ? spec.ref : spec.id);
 
 /** The flag or field and the value given, for messages: `--buildpack "./bp"`. */
 const named = (spec: BuildpackSpec) => `${spec.where} ${JSON.stringify(given(spec))}`;
 
-/** The buildpack's API must be one the builder's lifecycle speaks, and its targets must admit the builder's. */
+/** The module's API must be one the builder's lifecycle speaks, and its targets must admit the builder's. */
 function checkModule(spec: BuildpackSpec, module: ResolvedModule, builder: ResolvedBuilder): void {
+  const { kind } = module;
   const key = moduleKey(module.info);
   const { supported, deprecated } = builder.info.lifecycle.buildpackApis;
   const apis = [...supported, ...deprecated];
   if (!apiSupported(module.layerInfo.api, apis))
     throw new CnbpError(
-      "CNBP_BUILDPACK_API",
-      `${named(spec)}: buildpack ${key} has Buildpack API ${module.layerInfo.api}, which the lifecycle of builder ${builder.name} does not support (it supports ${apis.join(", ") || "none"})`,
+      codeOf(kind, "API"),
+      `${named(spec)}: ${kind} ${key} has Buildpack API ${module.layerInfo.api}, which the lifecycle of builder ${builder.name} does not support (it supports ${apis.join(", ") || "none"})`,
       {
         hints: [
-          "use a version of the buildpack for an API the builder's lifecycle supports, or a newer builder",
+          `use a version of the ${kind} for an API the builder's lifecycle supports, or a newer builder`,
         ],
       },
     );
@@ -196,9 +272,9 @@ function checkModule(spec: BuildpackSpec, module: ResolvedModule, builder: Resol
   const platform = { os: builder.os, architecture: builder.arch };
   if (targets.length > 0 && !targets.some((t) => fitsPlatform(t, platform)))
     throw new CnbpError(
-      "CNBP_BUILDPACK_TARGET",
-      `${named(spec)}: buildpack ${key} runs on ${targets.map(showTarget).join(", ")}, not on builder ${builder.name}'s ${builder.os}/${builder.arch}`,
-      { hints: ["use a builder for one of the buildpack's targets"] },
+      codeOf(kind, "TARGET"),
+      `${named(spec)}: ${kind} ${key} runs on ${targets.map(showTarget).join(", ")}, not on builder ${builder.name}'s ${builder.os}/${builder.arch}`,
+      { hints: [`use a builder for one of the ${kind}'s targets`] },
     );
 }
 
@@ -212,22 +288,23 @@ function entryModules(modules: readonly ResolvedModule[]): ResolvedModule[] {
 
 /**
  * Extracts each module's layer into `dir` (`<escaped id>/<version>/`), once per layer, but those the builder
- * already holds as they are: the modes and root owner of the layer make them readable by the build user.
+ * already holds as they are (`builderLayers`): the modes and root owner of the layer make them readable by
+ * the build user.
  */
 async function extractModules(
   modules: readonly ResolvedModule[],
-  builder: ResolvedBuilder,
+  builderLayers: ModuleLayers,
   dir: string,
-): Promise<BuildpackDir[]> {
+): Promise<ModuleDir[]> {
   const extracted = new Set<string>();
-  const out: BuildpackDir[] = [];
+  const out: ModuleDir[] = [];
   for (const m of modules) {
     const { id, version } = m.info;
-    if (builder.buildpackLayers[id]?.[version]?.layerDiffID === m.layer.diffId) continue;
+    if (builderLayers[id]?.[version]?.layerDiffID === m.layer.diffId) continue;
     if (!extracted.has(m.layer.diffId)) {
       await extractLayer(await openLayerBlob(m.layer), dir, {
-        label: `buildpack ${id}@${version}`,
-        strip: "/cnb/buildpacks",
+        label: `${m.kind} ${id}@${version}`,
+        strip: moduleRoot(m.kind),
       });
       extracted.add(m.layer.diffId);
     }

@@ -83,6 +83,50 @@ describe("the phase plan with extra buildpacks", () => {
   });
 });
 
+describe("the phase plan with extensions given to the build", () => {
+  const EXTENSIONS = [
+    { id: "ex/files", version: "1.0.0", source: "/host/exts/ex_files/1.0.0" },
+    { id: "ex/apt", version: "0.1.0", source: "/host/exts/ex_apt/0.1.0" },
+  ];
+  const EXTENSION_MOUNTS = [
+    {
+      type: "bind",
+      source: "/host/exts/ex_files/1.0.0",
+      target: "/cnb/extensions/ex_files/1.0.0",
+      readOnly: true,
+    },
+    {
+      type: "bind",
+      source: "/host/exts/ex_apt/0.1.0",
+      target: "/cnb/extensions/ex_apt/0.1.0",
+      readOnly: true,
+    },
+  ];
+
+  it("mounts each extension over its /cnb/extensions dir in the detector only, after the buildpacks", () => {
+    const volume = { type: "bind" as const, source: "/srv", target: "/srv" };
+    const plan = phasePlan({ ...BASE, ...EXTRA, extensionDirs: EXTENSIONS, userMounts: [volume] });
+    expect(plan.map((p) => [p.phase, bindsOf(p.step)])).toEqual([
+      ["analyzer", []],
+      ["detector", [...MOUNTS, ...EXTENSION_MOUNTS, volume]],
+      ["restorer", []],
+      ["builder", [...MOUNTS, volume]],
+      ["exporter", []],
+    ]);
+  });
+
+  it("mounts them without extra buildpacks, the detector reading the order from -order", () => {
+    const plan = phasePlan({ ...BASE, extensionDirs: EXTENSIONS, orderPath: PATHS.order });
+    expect(plan.map((p) => [p.phase, bindsOf(p.step), p.step.cmd.includes("-order")])).toEqual([
+      ["analyzer", [], false],
+      ["detector", EXTENSION_MOUNTS, true],
+      ["restorer", [], false],
+      ["builder", [], false],
+      ["exporter", [], false],
+    ]);
+  });
+});
+
 describe("the phase plan with a lifecycle image", () => {
   it("runs the phases that get registry credentials in it, and the buildpacks' phases in the builder", () => {
     const plan = phasePlan({ ...BASE, lifecycleImage: "sha256:lifecycle", registryAuth: '{"r":"Basic x"}' });

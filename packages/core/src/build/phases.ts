@@ -3,7 +3,7 @@
  * which flags, mounts and environment. Registry credentials reach only the phases that talk to registries
  * (analyzer, restorer, exporter, or the creator that runs them all); buildpacks run as the build user with none.
  */
-import { moduleDir } from "../authoring/module-layer.js";
+import { type ModuleKind, moduleDir } from "../authoring/module-layer.js";
 import type { ContainerStep, Mount, NetworkMode } from "../drivers/contract.js";
 
 /** Where phases see the build's volumes. */
@@ -63,15 +63,24 @@ export interface PhasePlanInput {
    * Host directories of buildpacks the builder lacks (`--buildpack`), each mounted read-only over
    * `/cnb/buildpacks/<escaped id>/<version>` in the phases that run buildpacks, beside the builder's own.
    */
-  readonly buildpackDirs?: readonly {
-    readonly id: string;
-    readonly version: string;
-    readonly source: string;
-  }[];
+  readonly buildpackDirs?: readonly ModuleDir[];
+  /**
+   * Host directories of extensions the build is given (`--extension`), each mounted read-only over
+   * `/cnb/extensions/<escaped id>/<version>` in the detector, the only phase that runs extensions (a build
+   * with extensions never runs the creator).
+   */
+  readonly extensionDirs?: readonly ModuleDir[];
   /** An order.toml in the layers volume that replaces the builder's (`-order`, for the detector or creator). */
   readonly orderPath?: string;
   /** The lifecycle's log level (`-log-level`). */
   readonly logLevel?: "debug" | "info" | "warn" | "error";
+}
+
+/** A module's directory on the host, mounted over its directory under `/cnb`. */
+interface ModuleDir {
+  readonly id: string;
+  readonly version: string;
+  readonly source: string;
 }
 
 const ROOT = "0:0";
@@ -129,12 +138,15 @@ export function phasePlan(input: PhasePlanInput): PhaseStep[] {
     },
   });
   const user = input.userMounts ?? [];
-  const buildpacks: Mount[] = (input.buildpackDirs ?? []).map((b) => ({
-    type: "bind",
-    source: b.source,
-    target: moduleDir("buildpack", b.id, b.version),
-    readOnly: true,
-  }));
+  const modules = (kind: ModuleKind, dirs: readonly ModuleDir[] = []): Mount[] =>
+    dirs.map((d) => ({
+      type: "bind",
+      source: d.source,
+      target: moduleDir(kind, d.id, d.version),
+      readOnly: true,
+    }));
+  const buildpacks = modules("buildpack", input.buildpackDirs);
+  const extensions = modules("extension", input.extensionDirs);
   const orderFlags = input.orderPath ? ["-order", input.orderPath] : [];
   const registryImage = input.lifecycleImage ?? input.builderImage;
 
@@ -178,7 +190,7 @@ export function phasePlan(input: PhasePlanInput): PhaseStep[] {
       "detector",
       buildUser,
       ["-app", appDir, "-layers", PATHS.layers, "-platform", PATHS.platform, ...orderFlags],
-      [layers, app, platform, ...buildpacks, ...user],
+      [layers, app, platform, ...buildpacks, ...extensions, ...user],
       baseEnv,
     ),
     step(
