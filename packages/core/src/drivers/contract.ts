@@ -114,7 +114,8 @@ export interface BuildDriver extends Driver {
    * `req.baseImage` must already be in the store, or be pulled according to `req.pull`.
    * Output of the build goes to `io.stdout`/`io.stderr`. A failed build throws DriverError CNBP_BUILD_FAILED
    * with the engine's last lines in its hints; aborting `io.signal` stops it and throws CNBP_CANCELLED.
-   * In both cases no intermediate container or image it created is left behind.
+   * In both cases no intermediate container or image it created is left behind. After a successful build,
+   * a driver with a layer cache (Buildah `--layers`, Docker) may keep its step images as that cache.
    */
   build(req: DockerfileBuild, io: StepIO): Promise<BuiltImage>;
 }
