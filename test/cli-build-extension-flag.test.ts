@@ -1,0 +1,192 @@
+/**
+ * `cnbp build --extension` on Podman, with a builder made by `cnbp builder create` on the busybox stack that
+ * has no extensions of its own: an extension from a directory and one from a `docker://` extension package
+ * (made by `cnbp extension package`) run in the detector, in the order given, and their run.Dockerfiles COPY
+ * files into the run image, so the build goes the extension way (no creator, even for a trusted builder).
+ * A buildpack given as an extension, or an extension as a buildpack, stops the build before any container,
+ * naming the flag and the value and leaving nothing behind.
+ */
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cnbp, inRegistry, REGISTRY, RUN_ID, STACKS } from "#test-utils";
+
+const BUILDER = `${REGISTRY}/cnbp-test/${RUN_ID}/extflag-builder:1`;
+const EXT_PACKAGE = `${REGISTRY}/cnbp-test/${RUN_ID}/extflag-pkg:1`;
+const APP_IMAGE = `localhost/cnbp-test/${RUN_ID}/extflag-app:1`;
+
+/** An extension whose run.Dockerfile COPYs `file` (saying `says`) from its context into /opt. */
+const copyingExtension = (dir: string, id: string, file: string, says: string) => ({
+  [`${dir}/extension.toml`]: `api = "0.10"\n[extension]\nid = "${id}"\nversion = "1.0.0"\n`,
+  [`${dir}/bin/generate`]: [
+    "#!/bin/sh",
+    "set -eu",
+    'mkdir -p "$CNB_OUTPUT_DIR/context.run"',
+    `echo "${says}" > "$CNB_OUTPUT_DIR/context.run/${file}"`,
+    // the run ID makes the first build of a run apply the Dockerfile rather than reuse an earlier run's
+    `printf 'ARG base_image\\nFROM \${base_image}\\n# test run ${RUN_ID}\\nCOPY ${file} /opt/${file}\\n' > "$CNB_OUTPUT_DIR/run.Dockerfile"`,
+    'chmod -R a+rX "$CNB_OUTPUT_DIR"',
+    "",
+  ].join("\n"),
+});
+
+const FILES: Record<string, string> = {
+  "bp/app/buildpack.toml":
+    'api = "0.10"\n[buildpack]\nid = "ex/app"\nversion = "1.0.0"\n[[targets]]\nos = "linux"\n',
+  "bp/app/bin/detect": "#!/bin/sh\nexit 0\n",
+  "bp/app/bin/build": [
+    "#!/bin/sh",
+    `printf '[[processes]]\\ntype = "web"\\ncommand = ["cat", "/opt/from-dir.txt", "/opt/from-pkg.txt"]\\ndefault = true\\n' > "$CNB_LAYERS_DIR/launch.toml"`,
+    "",
+  ].join("\n"),
+  ...copyingExtension("ext/dir", "ex/from-dir", "from-dir.txt", "copied by the extension from a directory"),
+  ...copyingExtension("ext/pkg", "ex/from-pkg", "from-pkg.txt", "copied by the packaged extension"),
+  "ext-pkg.toml": '[extension]\nuri = "ext/pkg"\n',
+  "builder.toml": [
+    '[[buildpacks]]\nuri = "bp/app"',
+    '[[order]]\n[[order.group]]\nid = "ex/app"\nversion = "1.0.0"',
+    `[build]\nimage = "${inRegistry(STACKS.busybox.build)}"`,
+    `[run]\n[[run.images]]\nimage = "${inRegistry(STACKS.busybox.run)}"`,
+    "",
+  ].join("\n"),
+};
+
+let dir: string;
+let app: string;
+let env: Record<string, string>;
+
+const podman = (args: readonly string[]) => execa("podman", args, { reject: false });
+
+const build = (extraArgs: readonly string[]) =>
+  cnbp(["build", APP_IMAGE, "--path", app, "--builder", BUILDER, "--driver", "podman", ...extraArgs], {
+    env,
+    cwd: dir,
+  });
+
+/** Containers and volumes of the app image's builds (the cache volume is meant to stay), and temp dirs. */
+async function leftovers() {
+  const label = `io.cnbp.image=${APP_IMAGE}`;
+  const containers = await podman(["ps", "-a", "-q", "--filter", `label=${label}`]);
+  const volumes = await podman(["volume", "ls", "-q", "--filter", `label=${label}`]);
+  const cache = await readdir(join(dir, "cache")).catch(() => []);
+  return {
+    containers: containers.stdout.split("\n").filter(Boolean),
+    volumes: volumes.stdout
+      .split("\n")
+      .filter(Boolean)
+      .filter((v) => !v.startsWith("cnbp-cache-")),
+    tempDirs: cache.filter((name) => name.startsWith("buildpacks-") || name.startsWith("cnbp-authoring-")),
+  };
+}
+
+const NOTHING_LEFT = { containers: [], volumes: [], tempDirs: [] };
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "cnbp-ext-flag-"));
+  env = {
+    ...(process.env as Record<string, string>),
+    CNBP_CACHE_DIR: join(dir, "cache"),
+    CNBP_CONFIG: join(dir, "config.toml"),
+  };
+  for (const [path, content] of Object.entries(FILES)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+    if (path.includes("/bin/")) await chmod(join(dir, path), 0o755);
+  }
+  app = join(dir, "app");
+  await mkdir(app);
+  await writeFile(join(app, "app.txt"), "x");
+  const made = await cnbp(
+    ["builder", "create", BUILDER, "--config", join(dir, "builder.toml"), "--publish"],
+    { env },
+  );
+  expect(made.exitCode, made.stderr).toBe(0);
+  const packaged = await cnbp(
+    ["extension", "package", EXT_PACKAGE, "--config", join(dir, "ext-pkg.toml"), "--publish"],
+    { env },
+  );
+  expect(packaged.exitCode, packaged.stderr).toBe(0);
+}, 300_000);
+
+afterAll(async () => {
+  const made = await podman(["images", "-q", "--filter", `reference=localhost/cnbp-test/${RUN_ID}/*`]);
+  const ids = made.stdout.split("\n").filter(Boolean);
+  if (ids.length) await podman(["rmi", "-f", ...ids]);
+  await podman(["rmi", "-f", BUILDER, EXT_PACKAGE]);
+  const caches = await podman(["volume", "ls", "-q", "--filter", "name=cnbp-cache-extflag-app-"]);
+  for (const v of caches.stdout.split("\n").filter(Boolean)) await podman(["volume", "rm", "-f", v]);
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("cnbp build --extension", () => {
+  it("runs extensions from a directory and a docker:// extension package, in order, on a builder without any", async () => {
+    const r = await build([
+      "--extension",
+      "./ext/dir",
+      "--extension",
+      `docker://${EXT_PACKAGE}`,
+      "--trust-builder",
+    ]);
+    expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(
+      r.stdout
+        .split("\n")
+        .filter((l) => l.startsWith("[cnbp] "))
+        .map((l) => l.replace(/ in [\d.]+ s$/, "").replace(/ to \S+$/, " to <image>")),
+    ).toEqual([
+      "[cnbp] the build has image extensions (--extension): its phases run one by one (the creator cannot apply Dockerfiles)",
+      "[cnbp] analyze done",
+      "[cnbp] detect done",
+      "[cnbp] restore done",
+      "[cnbp] build done",
+      "[cnbp] extension ex/from-dir: applying run.Dockerfile to <image>",
+      "[cnbp] extension ex/from-pkg: applying run.Dockerfile to <image>",
+      "[cnbp] extend done",
+      "[cnbp] export done",
+    ]);
+    const out = await podman(["run", "--rm", APP_IMAGE]);
+    expect(out).toMatchObject({
+      exitCode: 0,
+      stdout: "copied by the extension from a directory\ncopied by the packaged extension",
+    });
+    expect(await leftovers()).toEqual(NOTHING_LEFT);
+  }, 300_000);
+});
+
+describe("cnbp build --extension: a module of the other kind", () => {
+  it("refuses a buildpack directory given as an extension", async () => {
+    const r = await build(["--extension", "./bp/app"]);
+    expect(r).toMatchObject({
+      exitCode: 1,
+      stderr:
+        'error: --extension "./bp/app" holds buildpack ex/app@1.0.0, not an extension\n  hint: give buildpacks with --buildpack',
+    });
+    expect(await leftovers()).toEqual(NOTHING_LEFT);
+  });
+
+  it("refuses the builder's buildpack given as an extension", async () => {
+    const r = await build(["--extension", "ex/app@1.0.0"]);
+    expect(r).toMatchObject({
+      exitCode: 1,
+      stderr:
+        'error: --extension "ex/app@1.0.0" names one of the builder\'s buildpacks, not an extension\n  hint: give buildpacks with --buildpack',
+    });
+  });
+
+  it("refuses an extension directory or extension package given as a buildpack", async () => {
+    const fromDir = await build(["--buildpack", "./ext/dir"]);
+    expect(fromDir).toMatchObject({
+      exitCode: 1,
+      stderr:
+        'error: --buildpack "./ext/dir" holds extension ex/from-dir@1.0.0, not a buildpack\n  hint: give extensions with --extension',
+    });
+    const fromPackage = await build(["--buildpack", `docker://${EXT_PACKAGE}`]);
+    expect(fromPackage).toMatchObject({
+      exitCode: 1,
+      stderr: `error: --buildpack "docker://${EXT_PACKAGE}" holds extension ex/from-pkg@1.0.0, not a buildpack\n  hint: give extensions with --extension`,
+    });
+    expect(await leftovers()).toEqual(NOTHING_LEFT);
+  });
+});
