@@ -39,9 +39,14 @@ export class PodRunner {
   ) {
     const meta = pod.metadata ?? {};
     this.podName = `k8s-${meta.namespace}-${meta.name}-${randomBytes(3).toString("hex")}`;
-    this.done = this.run().catch((err: unknown) => {
-      if (!this.stopped) this.setPhase("Failed", "StandInError", String(err));
-    });
+    const deadline = pod.spec?.activeDeadlineSeconds;
+    const timer =
+      deadline === undefined ? undefined : setTimeout(() => void this.exceedDeadline(), deadline * 1000);
+    this.done = this.run()
+      .catch((err: unknown) => {
+        if (!this.stopped) this.setPhase("Failed", "StandInError", String(err));
+      })
+      .finally(() => clearTimeout(timer));
   }
 
   containerName(container: string): string {
@@ -77,6 +82,16 @@ export class PodRunner {
     // a container the pod was creating while it was stopped
     await this.podman(["pod", "rm", "--ignore", "-f", this.podName]);
     for (const clean of this.cleanups.splice(0)) await clean();
+  }
+
+  /** As the kubelet does at `activeDeadlineSeconds`: kills the containers and fails the Pod. */
+  private async exceedDeadline(): Promise<void> {
+    this.setPhase(
+      "Failed",
+      "DeadlineExceeded",
+      "Pod was active on the node longer than the specified deadline",
+    );
+    await this.podman(["pod", "kill", this.podName]);
   }
 
   private statusOf(name: string): ContainerStatus | undefined {
@@ -123,7 +138,7 @@ export class PodRunner {
         return;
       }
     }
-    if (this.stopped) return;
+    if (this.stopped || this.pod.status.reason === "DeadlineExceeded") return;
     const mounts = await this.volumeArgs();
     await this.podman(["pod", "create", "--infra=false", "--name", this.podName], true);
     for (const c of init) {

@@ -312,4 +312,22 @@ describe("k8s driver: steps", () => {
         .items,
     ).toEqual([]);
   });
+
+  it("a step running past stepTimeout is stopped by Kubernetes (activeDeadlineSeconds) and fails naming the step and DeadlineExceeded", async () => {
+    const driver = createDriver({ kubeconfig, helperImage: IMAGE, stepTimeout: 3, splitLogs: true });
+    const ws = await driver.workspace({ buildId: "deadline", volumes: [] });
+    try {
+      // the deadline may come before or after the container starts on a busy machine: the same error either way
+      const step = { image: IMAGE, cmd: ["/bin/sh", "-c", "while :; do sleep 0.1; done"] };
+      const io = { stdout: { write: () => {} }, stderr: { write: () => {} } };
+      expect(await rejection(ws.run(step, io))).toEqual({
+        code: "CNBP_DRIVER_FAILED",
+        message:
+          "driver k8s: workspace.run: step /bin/sh ran longer than the driver's stepTimeout: DeadlineExceeded: Pod was active on the node longer than the specified deadline",
+        hints: ['raise the driver\'s "stepTimeout" option (seconds)'],
+      });
+    } finally {
+      await ws.dispose();
+    }
+  });
 });

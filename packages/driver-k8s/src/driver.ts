@@ -21,6 +21,8 @@ export interface K8sDriverOptions extends ClusterOptions {
   readonly volumeSize?: string;
   /** Seconds a Pod may take to be scheduled and pull its image. */
   readonly startTimeout?: number;
+  /** Seconds a step may run (activeDeadlineSeconds); none when absent. */
+  readonly stepTimeout?: number;
   /** The cluster splits logs by stream (Kubernetes 1.32+, feature gate PodLogsQuerySplitStreams). */
   readonly splitLogs?: boolean;
 }
@@ -87,6 +89,7 @@ export class K8sDriver implements RuntimeDriver {
       splitLogs: this.options.splitLogs ?? false,
       ...(this.options.storageClass ? { storageClass: this.options.storageClass } : {}),
       ...(this.options.serviceAccount ? { serviceAccount: this.options.serviceAccount } : {}),
+      ...(this.options.stepTimeout ? { stepTimeout: this.options.stepTimeout } : {}),
     };
     return createWorkspace(this.cluster, this.images, settings, spec);
   }

@@ -43,6 +43,14 @@ export const optionsSchema = z.strictObject({
     .positive()
     .optional()
     .describe("seconds a Pod may take to be scheduled and pull its image (default 300)"),
+  stepTimeout: z.coerce
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe(
+      "seconds a step may run before Kubernetes stops it (the Pod's activeDeadlineSeconds; default none)",
+    ),
   splitLogs: z
     .union([z.boolean(), z.stringbool()])
     .optional()

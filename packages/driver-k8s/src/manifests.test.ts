@@ -45,7 +45,7 @@ describe("manifests", () => {
     },
     claims,
     secretName: "cnbp-b1-analyzer-env",
-    options: { serviceAccount: "builder", nodeSelector: { "kubernetes.io/arch": "amd64" } },
+    options: { serviceAccount: "builder", nodeSelector: { "kubernetes.io/arch": "amd64" }, stepTimeout: 600 },
   });
 
   it("a step's Pod is valid: non-root, no privilege escalation, credentials from its Secret only, each claim once", () => {
@@ -78,6 +78,7 @@ describe("manifests", () => {
       restartPolicy: "Never",
       automountServiceAccountToken: false,
       serviceAccountName: "builder",
+      activeDeadlineSeconds: 600,
     });
   });
 

@@ -36,6 +36,8 @@ export interface PodOptions {
   readonly serviceAccount?: string;
   /** Pod-level node selector, e.g. to keep builds on nodes of one architecture. */
   readonly nodeSelector?: Readonly<Record<string, string>>;
+  /** Seconds a step's Pod may run before Kubernetes kills it (activeDeadlineSeconds); helpers have none. */
+  readonly stepTimeout?: number;
 }
 
 /** `uid[:gid]` as numbers; Kubernetes runs containers by number only. Undefined when `user` names a user. */
@@ -92,7 +94,9 @@ export function stepPod(spec: StepPodSpec): V1Pod {
     name: volumeName(i),
     persistentVolumeClaim: { claimName: spec.claims.get(v) ?? "" },
   }));
-  return pod(spec.meta, container, volumes, spec.options);
+  const made = pod(spec.meta, container, volumes, spec.options);
+  if (spec.options.stepTimeout && made.spec) made.spec.activeDeadlineSeconds = spec.options.stepTimeout;
+  return made;
 }
 
 /**

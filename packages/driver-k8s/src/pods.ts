@@ -129,6 +129,8 @@ export async function runPod(
     for (;;) {
       if (io.signal?.aborted) throw cancelled(w);
       const done = await read(cluster, name, w);
+      // a Pod failed by Kubernetes itself (evicted, past its deadline), not by its container's exit
+      if (done.status?.phase === "Failed" && done.status.reason) throw podFailed(done, w);
       const terminated = containerStatus(done)?.state?.terminated;
       if (terminated) {
         if (terminated.reason === "OOMKilled")
@@ -199,12 +201,18 @@ const containerStatus = (pod: V1Pod): V1ContainerStatus | undefined =>
 
 function podFailed(pod: V1Pod, w: PodWatch): DriverError {
   const reason = pod.status?.reason ?? "Failed";
-  const what = reason === "Evicted" ? "was evicted from its node" : "failed";
+  const what =
+    reason === "Evicted"
+      ? "was evicted from its node"
+      : reason === "DeadlineExceeded"
+        ? "ran longer than the driver's stepTimeout"
+        : "failed";
   return new DriverError(
     "CNBP_DRIVER_FAILED",
     DRIVER_NAME,
     w.operation,
     `${w.what} ${what}: ${reason}: ${pod.status?.message ?? ""}`.trim(),
+    reason === "DeadlineExceeded" ? { hints: ['raise the driver\'s "stepTimeout" option (seconds)'] } : {},
   );
 }
 
