@@ -76,6 +76,7 @@ export interface Pod extends KubeObject {
     restartPolicy?: string;
     serviceAccountName?: string;
     activeDeadlineSeconds?: number;
+    hostNetwork?: boolean;
     securityContext?: { runAsUser?: number; runAsGroup?: number; runAsNonRoot?: boolean; fsGroup?: number };
   };
   status?: {

@@ -238,6 +238,7 @@ export class PodRunner {
   private createArgs(c: Container, mounts: Map<string, string>): string[] | string {
     const sc = { ...this.pod.spec?.securityContext, ...c.securityContext };
     const args = ["--pull=never"];
+    if (this.pod.spec?.hostNetwork) args.push("--network", "host");
     if (sc.runAsUser !== undefined) args.push("--user", `${sc.runAsUser}:${sc.runAsGroup ?? sc.runAsUser}`);
     if (sc.runAsNonRoot && sc.runAsUser === 0)
       return `container's runAsUser breaks non-root policy (container ${c.name})`;

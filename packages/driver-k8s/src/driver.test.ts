@@ -3,6 +3,7 @@
 // (test/k8s-apiserver); needs Podman, the registry and the busybox stack pushed there (scripts/stacks/build.sh).
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -218,7 +219,7 @@ describe("k8s driver: steps", () => {
     ).toEqual([]);
   });
 
-  it("a step with a user name, a host directory or another network is CNBP_UNSUPPORTED before any Pod starts", async () => {
+  it("a step with a user name, a host directory or no network is CNBP_UNSUPPORTED before any Pod starts", async () => {
     const ws = await createDriver({ kubeconfig, helperImage: IMAGE }).workspace({
       buildId: "refused",
       volumes: [],
@@ -243,10 +244,11 @@ describe("k8s driver: steps", () => {
         hints: ["put the files into a workspace volume instead"],
       });
       expect(
-        await rejection(ws.run({ image: IMAGE, cmd: ["/bin/true"], network: "host" }, io)),
+        await rejection(ws.run({ image: IMAGE, cmd: ["/bin/true"], network: "none" }, io)),
       ).toMatchObject({
         code: "CNBP_UNSUPPORTED",
-        message: 'driver k8s: workspace.run: network "host": a Pod has its cluster\'s network only',
+        message:
+          'driver k8s: workspace.run: network "none": a Pod always has its cluster\'s network (restrict it with a NetworkPolicy)',
       });
     } finally {
       await ws.dispose();
@@ -329,5 +331,36 @@ describe("k8s driver: steps", () => {
     } finally {
       await ws.dispose();
     }
+  });
+
+  it("a step with network \"host\" runs in the node's network (hostNetwork): it sees the node's interfaces", async () => {
+    const interfaces = (dev: string) =>
+      dev
+        .split("\n")
+        .slice(2)
+        .map((l) => l.split(":")[0]?.trim())
+        .filter((n) => n)
+        .sort();
+    const ws = await createDriver({ kubeconfig, helperImage: IMAGE }).workspace({
+      buildId: "host-net",
+      volumes: [],
+    });
+    const out: Buffer[] = [];
+    try {
+      const io = {
+        stdout: { write: (c: Uint8Array) => out.push(Buffer.from(c)) },
+        stderr: { write: () => {} },
+      };
+      expect(await ws.run({ image: IMAGE, cmd: ["/bin/cat", "/proc/net/dev"], network: "host" }, io)).toEqual(
+        {
+          exitCode: 0,
+        },
+      );
+    } finally {
+      await ws.dispose();
+    }
+    const host = interfaces(readFileSync("/proc/net/dev", "utf8"));
+    expect(host.length).toBeGreaterThan(1);
+    expect(interfaces(Buffer.concat(out).toString())).toEqual(host);
   });
 });

@@ -39,7 +39,7 @@ export class K8sDriver implements RuntimeDriver {
     ociLayoutImport: false,
     ociLayoutExport: false,
     bindMounts: false,
-    networks: ["default"],
+    networks: ["default", "host"],
     registryOnly: true,
   };
   readonly images = new K8sImages();

@@ -37,6 +37,7 @@ describe("manifests", () => {
       env: { CNB_PLATFORM_API: "0.13", CNB_REGISTRY_AUTH: '{"registry.example":"Basic eDp5"}' },
       user: "1000:1001",
       workingDir: "/workspace",
+      network: "host",
       mounts: [
         { type: "volume", volume: "layers", target: "/layers" },
         { type: "volume", volume: "cache", target: "/cache", readOnly: true },
@@ -79,6 +80,7 @@ describe("manifests", () => {
       automountServiceAccountToken: false,
       serviceAccountName: "builder",
       activeDeadlineSeconds: 600,
+      hostNetwork: true,
     });
   });
 

@@ -96,6 +96,8 @@ export function stepPod(spec: StepPodSpec): V1Pod {
   }));
   const made = pod(spec.meta, container, volumes, spec.options);
   if (spec.options.stepTimeout && made.spec) made.spec.activeDeadlineSeconds = spec.options.stepTimeout;
+  // network "host": the node's network, e.g. for a registry only the nodes reach
+  if (step.network === "host" && made.spec) made.spec.hostNetwork = true;
   return made;
 }
 

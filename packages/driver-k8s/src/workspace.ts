@@ -128,12 +128,12 @@ class K8sWorkspace implements Workspace {
   async run(step: ContainerStep, io: StepIO): Promise<StepResult> {
     const op = "workspace.run";
     this.checkOpen(op);
-    if ((step.network ?? "default") !== "default")
+    if (step.network === "none")
       throw new DriverError(
         "CNBP_UNSUPPORTED",
         DRIVER_NAME,
         op,
-        `network "${step.network}": a Pod has its cluster's network only`,
+        'network "none": a Pod always has its cluster\'s network (restrict it with a NetworkPolicy)',
       );
     const claims = new Map<string, string>();
     for (const m of step.mounts ?? []) {
