@@ -1,4 +1,7 @@
-/** Podman's image store (containers-storage) as a cnbp ImageStore; OCI layouts move through skopeo. */
+/**
+ * Podman's image store (containers-storage) as a cnbp ImageStore: inspect, tag and remove through the API,
+ * pulls through the CLI, OCI layouts through skopeo (a rebuilt image's import through the API's load).
+ */
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -10,7 +13,9 @@ import {
   type StoredImage,
 } from "@cnbp/core";
 import { execa } from "execa";
-import { cancelled, DRIVER_NAME, failed, type PodmanCli, podman, podmanOk } from "./podman.js";
+import { loadLayoutImage } from "./layout-load.js";
+import { cancelled, DRIVER_NAME, failed, type PodmanCli, podman } from "./podman.js";
+import { libpod } from "./service.js";
 
 interface InspectJson {
   Id: string;
@@ -37,13 +42,10 @@ export class PodmanImages implements ImageStore {
   ) {}
 
   async inspect(ref: string): Promise<StoredImage | undefined> {
-    const r = await podman(this.cli, "images.inspect", ["image", "inspect", "--format", "json", ref]);
-    if (r.exitCode !== 0) {
-      if (/not known|no such image/i.test(r.stderr)) return undefined;
-      throw failed("images.inspect", r);
-    }
-    const [img] = JSON.parse(r.stdout) as InspectJson[];
-    return img && toStored(img);
+    const r = await libpod(this.cli, "images.inspect", "GET", `/images/${encodeURIComponent(ref)}/json`);
+    if (r.exitCode === 404) return undefined;
+    if (r.exitCode !== 0) throw failed("images.inspect", r);
+    return toStored(JSON.parse(r.stdout) as InspectJson);
   }
 
   async pull(ref: string, opts: PullOptions = {}): Promise<StoredImage> {
@@ -75,6 +77,11 @@ export class PodmanImages implements ImageStore {
   }
 
   async importOciLayout(dir: string, opts: { tag: string; image?: string }): Promise<StoredImage> {
+    const previous = await this.inspect(opts.tag);
+    if (previous && (await loadLayoutImage(this.cli, dir, opts, previous.diffIds))) {
+      const img = await this.inspect(opts.tag);
+      if (img) return img;
+    }
     const r = await withColonFreePath(dir, (path) => {
       const src = `oci:${path}${opts.image ? `:${opts.image}` : ""}`;
       return this.copy("images.importOciLayout", src, `containers-storage:${opts.tag}`);
@@ -101,30 +108,46 @@ export class PodmanImages implements ImageStore {
   }
 
   async tag(source: string, target: string): Promise<void> {
-    const r = await podman(this.cli, "images.tag", ["tag", source, target]);
-    if (r.exitCode === 0) return;
-    if (/not known|no such image/i.test(r.stderr)) throw notFound("images.tag", source);
-    throw failed("images.tag", r);
+    const [repo, tag] = splitTag(target);
+    const query = `repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}`;
+    const r = await libpod(
+      this.cli,
+      "images.tag",
+      "POST",
+      `/images/${encodeURIComponent(source)}/tag?${query}`,
+    );
+    if (r.exitCode === 404) throw notFound("images.tag", source);
+    if (r.exitCode !== 0) throw failed("images.tag", r);
   }
 
   async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
     const img = await this.inspect(ref);
     if (!img) return;
-    if (opts.force) {
-      await podmanOk(this.cli, "images.remove", ["rmi", "--force", img.id.replace(/^sha256:/, "")]);
-      return;
-    }
     const hex = img.id.replace(/^sha256:/, "");
+    if (opts.force) return this.delete(hex, "?force=true");
     const isId = hex.startsWith(ref.replace(/^sha256:/, ""));
-    if (!isId && img.tags.length > 1) {
-      await podmanOk(this.cli, "images.remove", ["untag", hex, ref]);
-      return;
-    }
-    const r = await podman(this.cli, "images.remove", ["rmi", isId ? hex : ref]);
+    if (!isId && img.tags.length > 1) return this.untag(hex, ref);
+    const r = await libpod(
+      this.cli,
+      "images.remove",
+      "DELETE",
+      `/images/${encodeURIComponent(isId ? hex : ref)}`,
+    );
     // in use by a container: the reference goes, the image stays, as the contract says
-    if (r.exitCode !== 0 && /in use|being used/i.test(r.stderr) && !isId)
-      await podmanOk(this.cli, "images.remove", ["untag", hex, ref]);
-    else if (r.exitCode !== 0 && !/not known/i.test(r.stderr)) throw failed("images.remove", r);
+    if (r.exitCode !== 0 && /in use|being used/i.test(r.stderr) && !isId) await this.untag(hex, ref);
+    else if (r.exitCode !== 0 && r.exitCode !== 404) throw failed("images.remove", r);
+  }
+
+  private async delete(hex: string, query: string): Promise<void> {
+    const r = await libpod(this.cli, "images.remove", "DELETE", `/images/${hex}${query}`);
+    if (r.exitCode !== 0 && r.exitCode !== 404) throw failed("images.remove", r);
+  }
+
+  private async untag(hex: string, ref: string): Promise<void> {
+    const [repo, tag] = splitTag(ref);
+    const query = `repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}`;
+    const r = await libpod(this.cli, "images.remove", "POST", `/images/${hex}/untag?${query}`);
+    if (r.exitCode !== 0 && r.exitCode !== 404) throw failed("images.remove", r);
   }
 
   private async copy(operation: string, src: string, dest: string) {
@@ -154,6 +177,12 @@ async function withColonFreePath<T>(dir: string, use: (path: string) => Promise<
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** `name[:tag]` as the API's repo and tag ("latest" when none). */
+function splitTag(ref: string): [string, string] {
+  const colon = ref.lastIndexOf(":");
+  return colon > ref.lastIndexOf("/") ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, "latest"];
 }
 
 function toStored(img: InspectJson): StoredImage {

@@ -72,6 +72,20 @@ export function putArchive(
   });
 }
 
+/** `POST /libpod/images/load` of the tar `archive` makes (anew for each attempt): what `podman load` reads. */
+export function loadImages(
+  cli: PodmanCli,
+  operation: string,
+  archive: () => Readable,
+): Promise<PodmanResult> {
+  return call(cli, operation, {
+    method: "POST",
+    path: "/libpod/images/load",
+    type: "application/x-tar",
+    body: archive,
+  });
+}
+
 interface Call {
   readonly method: string;
   /** Below the API's version prefix. */

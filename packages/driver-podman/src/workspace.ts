@@ -14,6 +14,7 @@ import { BUILD_LABEL, safe, uniqueName } from "./names.js";
 import { DRIVER_NAME, failed, type PodmanCli, podmanOk } from "./podman.js";
 import { runStep } from "./run.js";
 import { libpod } from "./service.js";
+import { TAR_END, tarHeader } from "./tar.js";
 
 interface Volume {
   readonly name: string;
@@ -94,28 +95,17 @@ async function removeAll(
 /** Sets a volume root's owner by copying a tar whose `./` entry has that owner. */
 async function chownRoot(cli: PodmanCli, helper: string, dir: string, owner: string): Promise<void> {
   const [uid = "0", gid = uid] = owner.split(":");
-  const header = Buffer.alloc(1024);
-  const field = (off: number, len: number, value: string) => header.write(value, off, len, "ascii");
-  field(0, 100, "./");
-  field(100, 8, "0000755\0");
-  field(108, 8, `${Number(uid).toString(8).padStart(7, "0")}\0`);
-  field(116, 8, `${Number(gid).toString(8).padStart(7, "0")}\0`);
-  field(124, 12, "00000000000\0");
-  field(
-    136,
-    12,
-    `${Math.floor(Date.now() / 1000)
-      .toString(8)
-      .padStart(11, "0")}\0`,
-  );
-  field(156, 1, "5");
-  field(257, 8, "ustar\x0000");
-  header.fill(" ", 148, 156);
-  let sum = 0;
-  for (let i = 0; i < 512; i++) sum += header[i] as number;
-  field(148, 8, `${sum.toString(8).padStart(6, "0")}\0 `);
+  const root = tarHeader({
+    name: "./",
+    type: "directory",
+    size: 0,
+    mode: 0o755,
+    uid: Number(uid),
+    gid: Number(gid),
+    mtime: Math.floor(Date.now() / 1000),
+  });
   await podmanOk(cli, "workspace", ["cp", "--archive=false", "-", `${helper}:${dir}`], {
-    input: Buffer.concat([header, Buffer.alloc(1024)]).subarray(0, 2048),
+    input: Buffer.concat([root, TAR_END]),
   });
 }
 
