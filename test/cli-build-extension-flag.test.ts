@@ -4,7 +4,8 @@
  * (made by `cnbp extension package`) run in the detector, in the order given, and their run.Dockerfiles COPY
  * files into the run image, so the build goes the extension way (no creator, even for a trusted builder).
  * A buildpack given as an extension, or an extension as a buildpack, stops the build before any container,
- * naming the flag and the value and leaving nothing behind.
+ * naming the flag and the value and leaving nothing behind. On a builder with an extension, `--extension`s
+ * replace its extension order, and its own extension is taken by `<id>@<version>`.
  */
 import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -14,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cnbp, inRegistry, REGISTRY, RUN_ID, STACKS } from "#test-utils";
 
 const BUILDER = `${REGISTRY}/cnbp-test/${RUN_ID}/extflag-builder:1`;
+/** The same with the directory's extension in it, and in its extension order. */
+const EXT_BUILDER = `${REGISTRY}/cnbp-test/${RUN_ID}/extflag-ext-builder:1`;
 const EXT_PACKAGE = `${REGISTRY}/cnbp-test/${RUN_ID}/extflag-pkg:1`;
 const APP_IMAGE = `localhost/cnbp-test/${RUN_ID}/extflag-app:1`;
 
@@ -32,6 +35,17 @@ const copyingExtension = (dir: string, id: string, file: string, says: string) =
   ].join("\n"),
 });
 
+function builderToml(extensions: readonly string[]) {
+  return [
+    '[[buildpacks]]\nuri = "bp/app"',
+    '[[order]]\n[[order.group]]\nid = "ex/app"\nversion = "1.0.0"',
+    ...extensions,
+    `[build]\nimage = "${inRegistry(STACKS.busybox.build)}"`,
+    `[run]\n[[run.images]]\nimage = "${inRegistry(STACKS.busybox.run)}"`,
+    "",
+  ].join("\n");
+}
+
 const FILES: Record<string, string> = {
   "bp/app/buildpack.toml":
     'api = "0.10"\n[buildpack]\nid = "ex/app"\nversion = "1.0.0"\n[[targets]]\nos = "linux"\n',
@@ -44,13 +58,11 @@ const FILES: Record<string, string> = {
   ...copyingExtension("ext/dir", "ex/from-dir", "from-dir.txt", "copied by the extension from a directory"),
   ...copyingExtension("ext/pkg", "ex/from-pkg", "from-pkg.txt", "copied by the packaged extension"),
   "ext-pkg.toml": '[extension]\nuri = "ext/pkg"\n',
-  "builder.toml": [
-    '[[buildpacks]]\nuri = "bp/app"',
-    '[[order]]\n[[order.group]]\nid = "ex/app"\nversion = "1.0.0"',
-    `[build]\nimage = "${inRegistry(STACKS.busybox.build)}"`,
-    `[run]\n[[run.images]]\nimage = "${inRegistry(STACKS.busybox.run)}"`,
-    "",
-  ].join("\n"),
+  "builder.toml": builderToml([]),
+  "ext-builder.toml": builderToml([
+    '[[extensions]]\nuri = "ext/dir"',
+    '[[order-extensions]]\n[[order-extensions.group]]\nid = "ex/from-dir"\nversion = "1.0.0"',
+  ]),
 };
 
 let dir: string;
@@ -59,11 +71,18 @@ let env: Record<string, string>;
 
 const podman = (args: readonly string[]) => execa("podman", args, { reject: false });
 
-const build = (extraArgs: readonly string[]) =>
-  cnbp(["build", APP_IMAGE, "--path", app, "--builder", BUILDER, "--driver", "podman", ...extraArgs], {
+const build = (extraArgs: readonly string[], builder = BUILDER) =>
+  cnbp(["build", APP_IMAGE, "--path", app, "--builder", builder, "--driver", "podman", ...extraArgs], {
     env,
     cwd: dir,
   });
+
+/** cnbp's own lines, without durations and image names. */
+const cnbpLines = (stdout: string) =>
+  stdout
+    .split("\n")
+    .filter((l) => l.startsWith("[cnbp] "))
+    .map((l) => l.replace(/ in [\d.]+ s$/, "").replace(/ to \S+$/, " to <image>"));
 
 /** Containers and volumes of the app image's builds (the cache volume is meant to stay), and temp dirs. */
 async function leftovers() {
@@ -98,11 +117,15 @@ beforeAll(async () => {
   app = join(dir, "app");
   await mkdir(app);
   await writeFile(join(app, "app.txt"), "x");
-  const made = await cnbp(
-    ["builder", "create", BUILDER, "--config", join(dir, "builder.toml"), "--publish"],
-    { env },
-  );
-  expect(made.exitCode, made.stderr).toBe(0);
+  for (const [builder, config] of [
+    [BUILDER, "builder.toml"],
+    [EXT_BUILDER, "ext-builder.toml"],
+  ] as const) {
+    const made = await cnbp(["builder", "create", builder, "--config", join(dir, config), "--publish"], {
+      env,
+    });
+    expect(made.exitCode, made.stderr).toBe(0);
+  }
   const packaged = await cnbp(
     ["extension", "package", EXT_PACKAGE, "--config", join(dir, "ext-pkg.toml"), "--publish"],
     { env },
@@ -114,7 +137,7 @@ afterAll(async () => {
   const made = await podman(["images", "-q", "--filter", `reference=localhost/cnbp-test/${RUN_ID}/*`]);
   const ids = made.stdout.split("\n").filter(Boolean);
   if (ids.length) await podman(["rmi", "-f", ...ids]);
-  await podman(["rmi", "-f", BUILDER, EXT_PACKAGE]);
+  await podman(["rmi", "-f", BUILDER, EXT_BUILDER, EXT_PACKAGE]);
   const caches = await podman(["volume", "ls", "-q", "--filter", "name=cnbp-cache-extflag-app-"]);
   for (const v of caches.stdout.split("\n").filter(Boolean)) await podman(["volume", "rm", "-f", v]);
   await rm(dir, { recursive: true, force: true });
@@ -130,12 +153,7 @@ describe("cnbp build --extension", () => {
       "--trust-builder",
     ]);
     expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
-    expect(
-      r.stdout
-        .split("\n")
-        .filter((l) => l.startsWith("[cnbp] "))
-        .map((l) => l.replace(/ in [\d.]+ s$/, "").replace(/ to \S+$/, " to <image>")),
-    ).toEqual([
+    expect(cnbpLines(r.stdout)).toEqual([
       "[cnbp] the build has image extensions (--extension): its phases run one by one (the creator cannot apply Dockerfiles)",
       "[cnbp] analyze done",
       "[cnbp] detect done",
@@ -151,6 +169,29 @@ describe("cnbp build --extension", () => {
       exitCode: 0,
       stdout: "copied by the extension from a directory\ncopied by the packaged extension",
     });
+    expect(await leftovers()).toEqual(NOTHING_LEFT);
+  }, 300_000);
+
+  it("replaces the builder's extension order, taking its own extension by <id>@<version>", async () => {
+    const r = await build(
+      [
+        "--extension",
+        `docker://${EXT_PACKAGE}`,
+        "--extension",
+        "ex/from-dir@1.0.0",
+        "--buildpack",
+        "ex/app@1.0.0",
+      ],
+      EXT_BUILDER,
+    );
+    expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(cnbpLines(r.stdout).filter((l) => l.startsWith("[cnbp] extension "))).toEqual([
+      "[cnbp] extension ex/from-pkg: applying run.Dockerfile to <image>",
+      "[cnbp] extension ex/from-dir: applying run.Dockerfile to <image>",
+    ]);
+    expect((await podman(["run", "--rm", APP_IMAGE])).stdout).toBe(
+      "copied by the extension from a directory\ncopied by the packaged extension",
+    );
     expect(await leftovers()).toEqual(NOTHING_LEFT);
   }, 300_000);
 });
