@@ -77,11 +77,11 @@ const build = (extraArgs: readonly string[], builder = BUILDER) =>
     cwd: dir,
   });
 
-/** cnbp's own lines, without durations and image names. */
+/** cnbp's own lines but its pulls (which depend on what the store has), without durations and image names. */
 const cnbpLines = (stdout: string) =>
   stdout
     .split("\n")
-    .filter((l) => l.startsWith("[cnbp] "))
+    .filter((l) => l.startsWith("[cnbp] ") && !/^\[cnbp\] pull(ing|ed) /.test(l))
     .map((l) => l.replace(/ in [\d.]+ s$/, "").replace(/ to \S+$/, " to <image>"));
 
 /** Containers and volumes of the app image's builds (the cache volume is meant to stay), and temp dirs. */

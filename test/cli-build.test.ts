@@ -160,7 +160,17 @@ describe.each(ENGINES)("cnbp build --driver %s", (engine) => {
     const lines = r.stdout.split("\n");
     expect(lines).toContain("runtime: installing");
     expect(lines).toContain("app: building with MODE=fast");
-    expect(lines.filter((l) => l.startsWith("[cnbp] ")).map((l) => l.replace(/ in [\d.]+ s$/, ""))).toEqual([
+    // the builder is new to the store: cnbp says it pulls it (the run image may be there already)
+    expect(
+      lines
+        .filter((l) => l.startsWith(`[cnbp] pull`) && l.includes(BUILDER))
+        .map((l) => l.replace(/ in [\d.]+ s$/, "")),
+    ).toEqual([`[cnbp] pulling ${BUILDER}`, `[cnbp] pulled ${BUILDER}`]);
+    expect(
+      lines
+        .filter((l) => l.startsWith("[cnbp] ") && l.includes(" done in "))
+        .map((l) => l.replace(/ in [\d.]+ s$/, "")),
+    ).toEqual([
       "[cnbp] analyze done",
       "[cnbp] detect done",
       "[cnbp] restore done",

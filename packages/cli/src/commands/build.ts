@@ -199,6 +199,7 @@ export function buildCommand(io: Io, env: NodeJS.ProcessEnv = process.env): Comm
           },
           extensions: opts.extension.map((ref) => ({ where: "--extension", ref, baseDir: process.cwd() })),
           registry: new RegistryClient({ keychain: new DockerKeychain({ env }) }),
+          keychain: new DockerKeychain({ env }),
           env: { ...project.env, ...(await envFiles(opts.envFile)), ...envFlags(opts.env, env) },
           ...(opts.network ? { network: opts.network } : {}),
           clearCache: opts.clearCache ?? false,

@@ -23,6 +23,7 @@ import type {
 import { DriverError } from "../drivers/errors.js";
 import { CnbpError, UsageError } from "../errors.js";
 import { parseReference, RegistryClient, referenceName } from "../image/index.js";
+import type { Keychain } from "../image/registry/keychain.js";
 import { type OrderFile, orderToml, serializeSpec } from "../spec/index.js";
 import { type AppFilter, appFiles, appTar } from "./app-source.js";
 import { type ResolvedBuilder, resolveBuilder } from "./builder.js";
@@ -40,6 +41,7 @@ import { type ResolvedLifecycleImage, resolveLifecycleImage } from "./lifecycle-
 import { PhaseClock, type PhaseTiming } from "./phase-clock.js";
 import { phaseFailed } from "./phase-errors.js";
 import { PATHS, type PhaseName, phasePlan, VOLUMES } from "./phases.js";
+import { type Pull, puller } from "./pulls.js";
 
 export interface BuildRequest {
   /** The app image to make. */
@@ -71,6 +73,8 @@ export interface BuildRequest {
    * the detector, and their Dockerfiles applied as a builder's extensions' are.
    */
   readonly extensions?: readonly BuildpackSpec[];
+  /** Credentials for the driver's pulls (the Docker config and its helpers); anonymous pulls without it. */
+  readonly keychain?: Keychain;
   /** Reads `docker://` buildpackages; default one with the Docker config's credentials. */
   readonly registry?: RegistryClient;
   /** Build-time environment for buildpacks (`/platform/env`). */
@@ -138,9 +142,19 @@ export async function build(
   if (req.workspaceDir) checkWorkspaceDir(req.workspaceDir);
   const files = await appFiles(req.appDir, req.appFilter);
   if (req.publish) await checkCanPush(req.registry ?? new RegistryClient(), req.image);
-  const resolved = await resolveBuilder(driver.images, req.builder, policy, req.platform);
+  const pull = puller({
+    policy,
+    ...(req.platform ? { platform: req.platform } : {}),
+    ...(req.keychain ? { keychain: req.keychain } : {}),
+    ...(req.signal ? { signal: req.signal } : {}),
+    note: (m) => out.note(m),
+  });
+  const resolved = await resolveBuilder(driver.images, req.builder, pull, {
+    policy,
+    ...(req.platform ? { platform: req.platform } : {}),
+  });
   const lifecycle = req.lifecycleImage
-    ? await resolveLifecycleImage(driver.images, req.lifecycleImage, policy, resolved)
+    ? await resolveLifecycleImage(driver.images, req.lifecycleImage, pull, resolved)
     : undefined;
   const builder = lifecycle ? { ...resolved, platformApi: lifecycle.platformApi } : resolved;
   const runImage = req.runImage ?? defaultRunImage(builder);
@@ -149,7 +163,7 @@ export async function build(
     cacheRoot: req.cacheRoot,
   });
   try {
-    return await buildWith(driver, req, out, { started, files, builder, lifecycle, runImage, extra });
+    return await buildWith(driver, req, out, { started, files, pull, builder, lifecycle, runImage, extra });
   } finally {
     await extra?.dispose();
   }
@@ -159,11 +173,10 @@ async function buildWith(
   driver: RuntimeDriver,
   req: BuildRequest,
   out: BuildOutput,
-  { started, files, builder, lifecycle, runImage, extra }: Resolved,
+  { started, files, pull, builder, lifecycle, runImage, extra }: Resolved,
 ): Promise<BuildReport> {
   const publish = req.publish ?? false;
   const tags = req.tags ?? [];
-  const policy = req.pullPolicy ?? "if-not-present";
   const extender = extenderFor(driver, req, builder, extra);
   if (extender && req.trustBuilder)
     out.note(
@@ -215,7 +228,7 @@ async function buildWith(
   });
   const staging = (async () => {
     if (publish) return undefined;
-    const run = await pullRunImage(driver, runImage, policy, builder, req.platform);
+    const run = await pullRunImage(driver, runImage, pull, builder);
     const repo = layoutRepoDir(req.cacheRoot, driver.name, req.image);
     await stageImage(driver.images, run, runImage, repo);
     return repo;
@@ -270,7 +283,7 @@ async function buildWith(
             builder,
             appDir: req.appDir,
             ...(layoutRepo ? { layoutRepo } : {}),
-            policy,
+            pull,
             scratch,
             io: { stdout: out.stdout, stderr: out.stderr, ...(req.signal ? { signal: req.signal } : {}) },
             note: (m) => out.note(m),
@@ -392,6 +405,7 @@ const isBuildDriver = (d: RuntimeDriver): d is RuntimeDriver & BuildDriver =>
 interface Resolved {
   readonly started: number;
   readonly files: readonly string[];
+  readonly pull: Pull;
   readonly builder: ResolvedBuilder;
   readonly lifecycle: ResolvedLifecycleImage | undefined;
   readonly runImage: string;
@@ -440,13 +454,12 @@ function defaultRunImage(builder: ResolvedBuilder): string {
 async function pullRunImage(
   driver: RuntimeDriver,
   ref: string,
-  policy: PullPolicy,
+  pull: Pull,
   builder: ResolvedBuilder,
-  platform: string | undefined,
 ): Promise<StoredImage> {
   let run: StoredImage;
   try {
-    run = await driver.images.pull(ref, { policy, ...(platform ? { platform } : {}) });
+    run = await pull(driver.images, ref);
   } catch (err) {
     if (err instanceof DriverError && err.code === "CNBP_IMAGE_NOT_FOUND")
       throw new CnbpError("CNBP_RUN_IMAGE_NOT_FOUND", `run image ${ref} was not found (${err.message})`, {

@@ -11,6 +11,7 @@ import { asInspected } from "../inspect/image-source.js";
 import { readLabel } from "../inspect/labels.js";
 import { buildpackLayersLabel, type ModuleLayers } from "../spec/index.js";
 import { negotiatePlatformApi } from "./platform-api.js";
+import type { Pull } from "./pulls.js";
 
 export interface ResolvedBuilder {
   /** The reference the user gave. */
@@ -31,12 +32,12 @@ export interface ResolvedBuilder {
 export async function resolveBuilder(
   images: ImageStore,
   name: string,
-  policy: PullPolicy,
-  platform?: string,
+  pull: Pull,
+  { policy, platform }: { readonly policy: PullPolicy; readonly platform?: string },
 ): Promise<ResolvedBuilder> {
   let stored: StoredImage;
   try {
-    stored = await images.pull(name, { policy, ...(platform ? { platform } : {}) });
+    stored = await pull(images, name);
   } catch (err) {
     if (err instanceof DriverError && err.code === "CNBP_IMAGE_NOT_FOUND")
       throw new CnbpError("CNBP_BUILDER_NOT_FOUND", `builder ${name} was not found (${err.message})`, {

@@ -12,14 +12,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import type {
-  BuildDriver,
-  PullPolicy,
-  RuntimeDriver,
-  StepIO,
-  StoredImage,
-  Workspace,
-} from "../drivers/contract.js";
+import type { BuildDriver, RuntimeDriver, StepIO, StoredImage, Workspace } from "../drivers/contract.js";
 import { DriverError } from "../drivers/errors.js";
 import { CnbpError } from "../errors.js";
 import {
@@ -42,6 +35,7 @@ import type { ResolvedBuilder } from "./builder.js";
 import { moveImage, sharesStore } from "./image-moves.js";
 import { stageImage } from "./layout-repo.js";
 import { VOLUMES } from "./phases.js";
+import type { Pull } from "./pulls.js";
 import { treeDigest } from "./tree-digest.js";
 import { copyOut } from "./volume-files.js";
 
@@ -58,7 +52,8 @@ export interface ExtendContext {
   readonly appDir: string;
   /** The OCI layout repository the build exports into (store output); absent when publishing. */
   readonly layoutRepo?: string;
-  readonly policy: PullPolicy;
+  /** Pulls per the build's policy, platform and credentials. */
+  readonly pull: Pull;
   /** A host directory the step may fill; its owner removes it. */
   readonly scratch: string;
   /** Where Dockerfile builds write, and the signal that cancels them. */
@@ -136,7 +131,7 @@ export async function extendRunImage(ctx: ExtendContext, ext: Extensions): Promi
         ext.runImage,
         (await ctx.runtime.images.pull(ext.runImage, { policy: "never" })).id,
       )
-    : { ref: ext.runImage, image: await pullInto(ctx.extender, ext.runImage, ctx.policy) };
+    : { ref: ext.runImage, image: await pullInto(ctx, ctx.extender, ext.runImage) };
   const chain = await applyChain(ctx, "run", steps, base);
   const layout = join(ctx.scratch, "extended-layout");
   await ctx.extender.images.exportOciLayout(chain.ref, layout, { name: "extended" });
@@ -249,9 +244,9 @@ async function inExtenderStore(ctx: ExtendContext, ref: string, id: string): Pro
   return { ref: tag, image };
 }
 
-async function pullInto(driver: BuildDriver | RuntimeDriver, ref: string, policy: PullPolicy) {
+async function pullInto(ctx: ExtendContext, driver: BuildDriver | RuntimeDriver, ref: string) {
   try {
-    return await driver.images.pull(ref, { policy });
+    return await ctx.pull(driver.images, ref);
   } catch (err) {
     if (err instanceof DriverError && err.code === "CNBP_IMAGE_NOT_FOUND")
       throw new CnbpError(
@@ -269,7 +264,7 @@ async function pullInto(driver: BuildDriver | RuntimeDriver, ref: string, policy
 /** The switched run image must run where the builder builds; in the store it is staged for the restorer. */
 async function reachSwitchedRunImage(ctx: ExtendContext, ref: string, plan: GeneratedPlan): Promise<void> {
   if (!ctx.layoutRepo) return;
-  const stored = await pullInto(ctx.runtime, ref, ctx.policy);
+  const stored = await pullInto(ctx, ctx.runtime, ref);
   const { os, arch } = ctx.builder;
   if (stored.os !== os || stored.arch !== arch) {
     const by = plan.run.find((s) => s.switchTo === ref)?.extensionId ?? "an extension";

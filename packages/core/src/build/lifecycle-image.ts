@@ -4,12 +4,13 @@
  * (the official lifecycle images carry it) says which Platform APIs it speaks; the build then speaks one that
  * both it and the builder's lifecycle do.
  */
-import type { ImageStore, PullPolicy } from "../drivers/contract.js";
+import type { ImageStore } from "../drivers/contract.js";
 import { DriverError } from "../drivers/errors.js";
 import { CnbpError } from "../errors.js";
 import type { ApiSupport } from "../spec/kinds/label-builder-metadata.js";
 import type { ResolvedBuilder } from "./builder.js";
 import { negotiatePlatformApi } from "./platform-api.js";
+import type { Pull } from "./pulls.js";
 
 export const LIFECYCLE_APIS_LABEL = "io.buildpacks.lifecycle.apis";
 
@@ -23,12 +24,12 @@ export interface ResolvedLifecycleImage {
 export async function resolveLifecycleImage(
   images: ImageStore,
   ref: string,
-  policy: PullPolicy,
+  pull: Pull,
   builder: ResolvedBuilder,
 ): Promise<ResolvedLifecycleImage> {
   let stored: Awaited<ReturnType<ImageStore["pull"]>>;
   try {
-    stored = await images.pull(ref, { policy });
+    stored = await pull(images, ref);
   } catch (err) {
     if (err instanceof DriverError && err.code === "CNBP_IMAGE_NOT_FOUND")
       throw new CnbpError(
