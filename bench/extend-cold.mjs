@@ -243,13 +243,13 @@ async function main() {
   const bud = (kind, nonce, layers) => buildahBud(kind, nonce, ...bases[kind], layers);
   for (const layers of Object.values(peers)) for (const kind of ["build", "run"]) bud(kind, "warmup", layers);
 
-  const peerTimes = Object.fromEntries(Object.keys(peers).map((name) => [name, { build: [], run: [] }]));
+  const peerTimes = Object.fromEntries(Object.keys(peers).map((name) => [name, []]));
   const cold = [];
   const warm = [];
   const sides = [
     ...Object.entries(peers).map(([name, layers]) => async (i) => {
-      for (const kind of ["build", "run"])
-        peerTimes[name][kind].push(bud(kind, `p${i}${name.length}`, layers));
+      const nonce = `p${i}${name.length}`;
+      peerTimes[name].push({ build: bud("build", nonce, layers), run: bud("run", nonce, layers) });
     }),
     async (i) => {
       cold.push(extendFigures(await cnbpBuild(`c${i}`)));
@@ -260,8 +260,12 @@ async function main() {
     // interleaved, and each side first in turn, so that load on the machine falls on all alike
     for (let s = 0; s < sides.length; s++) await sides[(i + s) % sides.length](i);
 
-  const total = (r) => ({ ...r, total: r.build + r.run });
-  const medians = (xs) => total({ build: median(xs.map((x) => x.build)), run: median(xs.map((x) => x.run)) });
+  // the total is the median of each run's build + run, not the sum of the two medians
+  const medians = (xs) => ({
+    build: median(xs.map((x) => x.build)),
+    run: median(xs.map((x) => x.run)),
+    total: median(xs.map((x) => x.build + x.run)),
+  });
   const line = (label, m, extra = "") =>
     console.log(`${label.padEnd(36)}build ${f(m.build)}  run ${f(m.run)}  total ${f(m.total)}${extra}`);
   console.log(
@@ -269,29 +273,23 @@ async function main() {
       `${DOCKERFILE_STEPS} steps per Dockerfile; ${runs} runs after a warm-up, medians`,
   );
   console.log(`load average at the start: ${loadBefore}; at the end: ${load()}`);
-  const peer = medians(
-    Object.values(peerTimes)[0].build.map((b, i) => ({ build: b, run: Object.values(peerTimes)[0].run[i] })),
-  );
-  for (const [name, t] of Object.entries(peerTimes))
-    line(`${name}:`, medians(t.build.map((b, i) => ({ build: b, run: t.run[i] }))));
-  const coldExtend = medians(cold.map((c) => total(c.extend)));
-  // medians of each run's total, not the sum of medians, for the ratio
-  const coldTotal = median(cold.map((c) => c.extend.build + c.extend.run));
-  line(
-    "cnbp extend, cold:",
-    { ...coldExtend, total: coldTotal },
-    `  ratio ${(coldTotal / peer.total).toFixed(2)}`,
-  );
-  const coldBud = medians(cold.map((c) => c.bud));
-  line("  in it, the driver's buildah bud:", coldBud);
+  for (const [name, times] of Object.entries(peerTimes)) line(`${name}:`, medians(times));
+  const peer = medians(Object.values(peerTimes)[0]);
+  const coldExtend = medians(cold.map((c) => c.extend));
+  const ratio = coldExtend.total / peer.total;
+  const perRun = cold.map((c, i) => {
+    const p = Object.values(peerTimes)[0][i];
+    return ((c.extend.build + c.extend.run) / (p.build + p.run)).toFixed(2);
+  });
+  line("cnbp extend, cold:", coldExtend, `  ratio ${ratio.toFixed(2)} (run by run: ${perRun.join(", ")})`);
+  line("  in it, the driver's buildah bud:", medians(cold.map((c) => c.bud)));
   line(
     "  in it, cnbp's own:",
     medians(cold.map((c) => ({ build: c.extend.build - c.bud.build, run: c.extend.run - c.bud.run }))),
   );
-  const warmExtend = medians(warm.map((w) => w.extend));
   line(
     "cnbp extend, warm rebuild:",
-    warmExtend,
+    medians(warm.map((w) => w.extend)),
     `  Dockerfile steps run: ${warm.map((w) => w.steps).join(", ")}`,
   );
 
@@ -304,7 +302,6 @@ async function main() {
     console.log(
       `cold builds were not all cold: steps ${cold.map((c) => c.steps)}, cache hits ${cold.map((c) => c.cacheHits)}`,
     );
-  const ratio = coldTotal / peer.total;
   const results = [
     [
       coldWasCold && ratio <= 1.2,
