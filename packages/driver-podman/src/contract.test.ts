@@ -1,7 +1,20 @@
 // Needs Podman and the registry (scripts/engines/start.sh) and the busybox test stack (scripts/stacks/build.sh).
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { buildDriverContract, type LeakProbe, runtimeDriverContract } from "@cnbp/driver-testkit";
 import { execa } from "execa";
+import { afterAll } from "vitest";
 import { createDriver } from "./index.js";
+import { SERVICE_DIR_ENV, stopOwnServices } from "./service.js";
+
+// the API service in a directory of this file's own, so that it ends with the tests
+const serviceDir = await mkdtemp(join(tmpdir(), "cnbp-podman-service-"));
+process.env[SERVICE_DIR_ENV] = serviceDir;
+afterAll(async () => {
+  stopOwnServices();
+  await rm(serviceDir, { recursive: true, force: true });
+});
 
 interface PsJson {
   Names?: string[];

@@ -14,7 +14,6 @@ import {
 import { buildImage } from "./build.js";
 import { PodmanImages } from "./images.js";
 import { DRIVER_NAME, failed, type PodmanCli, podman } from "./podman.js";
-import { stopService } from "./service.js";
 import { PodmanVolumes } from "./volumes.js";
 import { createWorkspace } from "./workspace.js";
 
@@ -77,8 +76,9 @@ export class PodmanDriver implements RuntimeDriver, BuildDriver {
     return buildImage(this.cli, req, io);
   }
 
-  /** Stops the podman API service workspaces started; every other podman process ends with its call. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    stopService(this.cli);
-  }
+  /**
+   * Nothing to release: every podman process ends with its call, and the API service, shared with the
+   * user's other cnbp processes, ends after its idle time (service.ts).
+   */
+  async [Symbol.asyncDispose](): Promise<void> {}
 }

@@ -8,6 +8,15 @@ import { oneFileTar } from "@cnbp/driver-testkit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDriver, type PodmanDriver } from "./index.js";
+import { SERVICE_DIR_ENV, stopOwnServices } from "./service.js";
+
+// the API service in a directory of this file's own, so that it ends with the tests
+const serviceDir = await mkdtemp(join(tmpdir(), "cnbp-podman-service-"));
+process.env[SERVICE_DIR_ENV] = serviceDir;
+afterAll(async () => {
+  stopOwnServices();
+  await rm(serviceDir, { recursive: true, force: true });
+});
 
 let dir: string;
 let bin: string;

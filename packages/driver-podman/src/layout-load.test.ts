@@ -9,17 +9,21 @@ import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { PodmanImages } from "./images.js";
 import { loadLayoutImage } from "./layout-load.js";
-import { stopService } from "./service.js";
+import { SERVICE_DIR_ENV, stopOwnServices } from "./service.js";
 
 const RUN = `layout-load-${randomBytes(4).toString("hex")}`;
 const cli = { bin: "podman" };
 const made: string[] = [];
+// a service directory of the run's own, so that the service ends with the tests
+const serviceDir = await mkdtemp(join(tmpdir(), "cnbp-podman-service-"));
+process.env[SERVICE_DIR_ENV] = serviceDir;
 const ids: string[] = [];
 
 afterAll(async () => {
   if (ids.length) await execa("podman", ["rmi", "--force", ...ids], { reject: false });
   for (const dir of made) await rm(dir, { recursive: true, force: true });
-  stopService(cli);
+  stopOwnServices();
+  await rm(serviceDir, { recursive: true, force: true });
 });
 
 /** A layout holding one image, named "img", of one layer per content; its id and the layers' diff ids. */

@@ -1,9 +1,21 @@
 // Needs Podman (scripts/engines/start.sh) and the busybox test stack (scripts/stacks/build.sh).
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { DriverError, StepIO } from "@cnbp/core";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { createDriver } from "./index.js";
+import { SERVICE_DIR_ENV, stopOwnServices } from "./service.js";
+
+// the API service in a directory of this file's own, so that it ends with the tests
+const serviceDir = await mkdtemp(join(tmpdir(), "cnbp-podman-service-"));
+process.env[SERVICE_DIR_ENV] = serviceDir;
+afterAll(async () => {
+  stopOwnServices();
+  await rm(serviceDir, { recursive: true, force: true });
+});
 
 const BUSYBOX = "localhost/cnbp-stacks/busybox-run:latest";
 const RUN = `podman-run-test-${randomBytes(4).toString("hex")}`;

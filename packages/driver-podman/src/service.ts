@@ -1,37 +1,50 @@
 /**
- * Podman's REST API (libpod) from a `podman system service` this process starts on first use and stops on
- * the driver's dispose. A call on it takes milliseconds where a podman process takes a few hundred (Go start-up
- * and storage set-up on every call), so a workspace's bookkeeping (volumes, the helper, removals) goes
- * through it; steps and copies, which stream, stay on the CLI.
+ * Podman's REST API (libpod) from a `podman system service`. A call on it takes milliseconds where a podman
+ * process takes a few hundred (Go start-up and storage set-up on every call), so bookkeeping (volumes, the
+ * helper, removals, image inspects) goes through it; steps and copies, which stream, stay on the CLI.
+ *
+ * The service is shared by the user's cnbp processes, since starting one takes 0.5-0.9 s: it belongs to none
+ * of them and ends by itself after IDLE_SECONDS without a connection. It listens in a directory only the user
+ * can enter (SERVICE_DIR_ENV, else `$XDG_RUNTIME_DIR/cnbp`, else `cnbp-<uid>` in the temp dir), under a name
+ * made of the podman executable and the settings podman reads from the environment, so processes with other
+ * settings never share one. A process that finds no live service there starts one on a socket of its own and
+ * then points the shared name at it (a symlink put in place by rename, so the name always leads to a whole
+ * service); when two processes do so at once, both are served, and the service the name no longer leads to
+ * ends after its idle time.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, rmSync } from "node:fs";
+import { lstat, mkdir, rename, symlink } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { Readable } from "node:stream";
-import { type PodmanCli, type PodmanResult, unavailable } from "./podman.js";
+import { DriverError } from "@cnbp/core";
+import { DRIVER_NAME, type PodmanCli, type PodmanResult, unavailable } from "./podman.js";
 
-/**
- * Idle seconds after which the service ends by itself: it then starts again on the next call; this bounds how
- * long it outlives a process killed before its exit hook ran.
- */
-const IDLE_SECONDS = 30;
+/** Where the shared services listen, when set: tests give each run a directory of its own. */
+export const SERVICE_DIR_ENV = "CNBP_PODMAN_SERVICE_DIR";
+/** Idle seconds after which a service ends; the next call starts another. */
+const IDLE_SECONDS = 120;
 const START_TIMEOUT_MS = 20_000;
+/** What podman reads from the environment to choose its storage, configuration and registries. */
+const SETTINGS_ENV = [
+  "CONTAINERS_CONF",
+  "CONTAINERS_STORAGE_CONF",
+  "CONTAINERS_REGISTRIES_CONF",
+  "REGISTRIES_CONFIG_PATH",
+  "XDG_CONFIG_HOME",
+  "XDG_DATA_HOME",
+  "XDG_RUNTIME_DIR",
+  "HOME",
+  "TMPDIR",
+];
 
-interface Service {
-  readonly child: ChildProcess;
-  readonly socket: string;
-  readonly ready: Promise<void>;
-}
-
-const services = new WeakMap<PodmanCli, Service>();
-/** Every running service of this process, stopped when it exits (one listener for them all). */
-const live = new Map<Service, PodmanCli>();
-process.once("exit", () => {
-  for (const [service, cli] of live) stop(cli, service);
-});
+/** This process's way to the service of each podman: the shared socket, once found or started. */
+const sockets = new WeakMap<PodmanCli, Promise<string>>();
+/** The services this process started, with their own sockets: stopOwnServices ends them. */
+const own = new Map<ChildProcess, string>();
 
 /**
  * `method path` (below `/libpod`, e.g. `/volumes/create`) with `body` as JSON, as a PodmanResult: exitCode 0
@@ -97,15 +110,14 @@ interface Call {
 
 async function call(cli: PodmanCli, operation: string, c: Call): Promise<PodmanResult> {
   for (let attempt = 1; ; attempt++) {
-    const service = started(cli);
     try {
-      await service.ready;
-      return await send(service.socket, c);
+      return await send(await socketOf(cli), c);
     } catch (err) {
+      if (err instanceof DriverError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
-      // the service ended (idle timeout) before the request reached it: start another, once
+      // the service ended (idle time) since it was found: find or start another, once
       if (attempt === 1 && (code === "ECONNREFUSED" || code === "ENOENT")) {
-        stop(cli, service);
+        sockets.delete(cli);
         continue;
       }
       throw unavailable(cli, operation, err);
@@ -113,43 +125,96 @@ async function call(cli: PodmanCli, operation: string, c: Call): Promise<PodmanR
   }
 }
 
-/** Stops this process's service for `cli`, if any. Idempotent; never throws. */
-export function stopService(cli: PodmanCli): void {
-  const service = services.get(cli);
-  if (service) stop(cli, service);
+/**
+ * Ends the services this process started and removes their sockets (tests; a cnbp process leaves them to
+ * their idle time, as other processes may be using them). Never throws.
+ */
+export function stopOwnServices(): void {
+  for (const [child, socket] of own) stop(child, socket);
 }
 
-function started(cli: PodmanCli): Service {
-  const running = services.get(cli);
-  if (running && running.child.exitCode === null && running.child.signalCode === null) return running;
-  if (running) stop(cli, running);
-  // podman makes the socket owner-only and removes it when it ends
-  const socket = join(tmpdir(), `cnbp-podman-api-${process.pid}-${randomBytes(4).toString("hex")}.sock`);
+function socketOf(cli: PodmanCli): Promise<string> {
+  let socket = sockets.get(cli);
+  if (!socket) {
+    socket = sharedSocket(cli);
+    sockets.set(cli, socket);
+    socket.catch(() => sockets.delete(cli));
+  }
+  return socket;
+}
+
+async function sharedSocket(cli: PodmanCli): Promise<string> {
+  const dir = await serviceDir(cli);
+  const key = createHash("sha256")
+    .update(JSON.stringify([cli.bin, ...SETTINGS_ENV.map((name) => process.env[name] ?? null)]))
+    .digest("hex")
+    .slice(0, 12);
+  const shared = join(dir, `podman-${key}.sock`);
+  if (await answers(shared)) return shared;
+  const socket = join(dir, `podman-${key}-${process.pid}-${randomBytes(4).toString("hex")}.sock`);
   const child = spawn(cli.bin, ["system", "service", `--time=${IDLE_SECONDS}`, `unix://${socket}`], {
     stdio: "ignore",
     // a group of its own, so that stopping it stops a wrapper script's podman too
     detached: true,
   });
   child.unref();
-  child.once("exit", () => live.delete(service));
-  const service: Service = { child, socket, ready: whenReady(child, socket) };
-  service.ready.catch(() => stop(cli, service));
-  services.set(cli, service);
-  live.set(service, cli);
-  return service;
+  own.set(child, socket);
+  child.once("exit", () => own.delete(child));
+  try {
+    await whenReady(child, socket);
+    const link = `${socket}.link`;
+    await symlink(basename(socket), link);
+    await rename(link, shared);
+  } catch (err) {
+    stop(child, socket);
+    throw err;
+  }
+  return shared;
 }
 
-function stop(cli: PodmanCli, service: Service): void {
-  if (services.get(cli) === service) services.delete(cli);
-  live.delete(service);
-  const { pid, exitCode, signalCode } = service.child;
+/** The services' directory, made when missing; refused unless it is the user's own and closed to others. */
+async function serviceDir(cli: PodmanCli): Promise<string> {
+  const runtime = process.env.XDG_RUNTIME_DIR;
+  const dir =
+    process.env[SERVICE_DIR_ENV] ||
+    (runtime ? join(runtime, "cnbp") : join(tmpdir(), `cnbp-${process.getuid?.() ?? "user"}`));
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const st = await lstat(dir);
+  const uid = process.getuid?.();
+  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o077) !== 0)
+    throw new DriverError(
+      "CNBP_DRIVER_UNAVAILABLE",
+      DRIVER_NAME,
+      "service",
+      `${dir} is not a directory only this user can enter, and the podman API socket would be there`,
+      {
+        hints: [
+          `remove it (cnbp makes it again, mode 0700), or set ${SERVICE_DIR_ENV} to a directory of your own`,
+          `the podman executable was "${cli.bin}"`,
+        ],
+      },
+    );
+  return dir;
+}
+
+/** Whether a service answers `/_ping` on `socket`. */
+async function answers(socket: string): Promise<boolean> {
+  return send(socket, { method: "GET", path: "/libpod/_ping" }).then(
+    (r) => r.exitCode === 0,
+    () => false,
+  );
+}
+
+function stop(child: ChildProcess, socket: string): void {
+  own.delete(child);
+  const { pid, exitCode, signalCode } = child;
   if (pid !== undefined && exitCode === null && signalCode === null)
     try {
       process.kill(-pid, "SIGTERM");
     } catch {
       // already gone
     }
-  rmSync(service.socket, { force: true });
+  rmSync(socket, { force: true });
 }
 
 /** Resolves once the service answers `/_ping`; rejects when it exits first or does not answer in time. */
@@ -161,13 +226,7 @@ async function whenReady(child: ChildProcess, socket: string): Promise<void> {
   spawned.catch(() => {});
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
-    const pinged = await Promise.race([
-      send(socket, { method: "GET", path: "/libpod/_ping" }).then(
-        (r) => r.exitCode === 0,
-        () => false,
-      ),
-      spawned,
-    ]);
+    const pinged = await Promise.race([answers(socket), spawned]);
     if (pinged) return;
     if (Date.now() > deadline)
       throw new Error(`podman system service did not answer within ${START_TIMEOUT_MS / 1000} s`);
