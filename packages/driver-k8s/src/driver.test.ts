@@ -113,6 +113,26 @@ describe("k8s driver: images live in registries", () => {
     expect(await images().inspect(manifest.config.digest)).toBeUndefined();
   });
 
+  it("a step names an image it pulled by id: the Pod pulls it by its repo digest", async () => {
+    const driver = createDriver({ kubeconfig, helperImage: IMAGE });
+    const { id, repoDigests } = await driver.images.pull(IMAGE);
+    expect(await driver.images.inspect(id)).toMatchObject({ id, repoDigests });
+    expect(await driver.images.podImage(id)).toBe(repoDigests[0]);
+    const ws = await driver.workspace({ buildId: "by-id", volumes: [] });
+    const out: Buffer[] = [];
+    try {
+      const io = {
+        stdout: { write: (c: Uint8Array) => out.push(Buffer.from(c)) },
+        stderr: { write: () => {} },
+      };
+      expect(await ws.run({ image: id, cmd: ["/bin/sh", "-c", "echo by id"] }, io)).toEqual({ exitCode: 0 });
+    } finally {
+      await ws.dispose();
+    }
+    expect(Buffer.concat(out).toString()).toBe("by id\n");
+    expect(repoDigests[0]).toMatch(/^127\.0\.0\.1:5000\/cnbp-stacks\/busybox-run@sha256:[0-9a-f]{64}$/);
+  });
+
   it("an absent image: inspect finds none, pull is CNBP_IMAGE_NOT_FOUND, remove succeeds", async () => {
     const absent = `${REGISTRY}/cnbp-k8s-driver/absent:1`;
     expect(await images().inspect(absent)).toBeUndefined();

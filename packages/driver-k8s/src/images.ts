@@ -17,19 +17,21 @@ import { DRIVER_NAME } from "./names.js";
 
 export class K8sImages implements ImageStore {
   private readonly backend: RegistryBackend;
+  /** Images read so far, by id: cnbp names an image it pulled by its id, which a registry cannot look up. */
+  private readonly byId = new Map<string, StoredImage>();
 
   constructor(client: RegistryClient = new RegistryClient()) {
     this.backend = new RegistryBackend(client);
   }
 
   async inspect(ref: string): Promise<StoredImage | undefined> {
-    if (/^sha256:[0-9a-f]{64}$/.test(ref)) return undefined; // a registry finds images by name, not by config id
+    if (/^sha256:[0-9a-f]{64}$/.test(ref)) return this.byId.get(ref);
     try {
       const found = await this.backend.find(ref);
       if (!found) return undefined;
       const { config, manifestDigest } = found;
       const repo = found.identifier.slice(0, found.identifier.lastIndexOf("@"));
-      return {
+      const image: StoredImage = {
         id: found.manifest.config.digest,
         tags: [ref],
         repoDigests: [`${repo}@${manifestDigest}`],
@@ -42,10 +44,22 @@ export class K8sImages implements ImageStore {
         diffIds: config.rootfs.diff_ids,
         ...(config.created ? { created: config.created } : {}),
       };
+      this.byId.set(image.id, image);
+      return image;
     } catch (err) {
       if (err instanceof RegistryError && err.code === "CNBP_REGISTRY_UNREACHABLE") return undefined;
       throw registryFailure("images.inspect", ref, err);
     }
+  }
+
+  /**
+   * The reference a Pod pulls `ref` by: an id of an image read before becomes its `repo@digest`; undefined
+   * when the registry has no such image.
+   */
+  async podImage(ref: string): Promise<string | undefined> {
+    const image = await this.inspect(ref);
+    if (!image) return undefined;
+    return image.id === ref ? image.repoDigests[0] : ref;
   }
 
   /** The registry is the store: every policy reads the image there, where the cluster's nodes pull it from. */

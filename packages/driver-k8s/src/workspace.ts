@@ -158,7 +158,8 @@ class K8sWorkspace implements Workspace {
       );
     if (io.signal?.aborted)
       throw new DriverError("CNBP_CANCELLED", DRIVER_NAME, op, "the step was cancelled before it started");
-    if (!(await this.images.inspect(step.image)))
+    const image = await this.images.podImage(step.image);
+    if (!image)
       throw new DriverError(
         "CNBP_IMAGE_NOT_FOUND",
         DRIVER_NAME,
@@ -187,7 +188,7 @@ class K8sWorkspace implements Workspace {
     try {
       const pod = stepPod({
         meta: meta(name),
-        step,
+        step: { ...step, image },
         claims,
         ...(secretName ? { secretName } : {}),
         options: this.settings,
