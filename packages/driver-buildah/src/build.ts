@@ -1,6 +1,7 @@
 /**
- * BuildDriver.build through `buildah bud --layers`: every step's result is cached as an untagged image in
- * the store, so a rebuild of an unchanged Dockerfile on the same base runs no RUN step again. Buildah removes
+ * BuildDriver.build through `buildah bud --layers` (unless the request turns the step cache off): every step's
+ * result is cached as an untagged image in the store, so a rebuild of an unchanged Dockerfile on the same base
+ * runs no RUN step again. Buildah removes
  * those cache images with the built image they lead to (`buildah rmi` of it); a failed or stopped build's
  * own are removed at once (./build-leftovers.ts).
  */
@@ -20,7 +21,7 @@ export type Isolation = "oci" | "chroot" | "rootless";
 
 /** The `buildah bud` arguments for `req`, writing the image id to `iidfile`. */
 function budArgs(req: DockerfileBuild, iidfile: string, isolation: Isolation | undefined): string[] {
-  const args = ["bud", "--layers", "--rm", "--force-rm", "--iidfile", iidfile];
+  const args = ["bud", `--layers=${req.stepCache ?? true}`, "--rm", "--force-rm", "--iidfile", iidfile];
   if (isolation) args.push("--isolation", isolation);
   args.push("--file", req.dockerfile, "--tag", req.tag, `--pull=${PULL[req.pull ?? "if-not-present"]}`);
   for (const [k, v] of Object.entries({ ...req.buildArgs, base_image: req.baseImage }))

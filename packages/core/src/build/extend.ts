@@ -70,6 +70,8 @@ export interface Extensions {
   readonly switched: boolean;
   /** `[run-image] extend` in analyzed.toml: there are run.Dockerfiles to apply. */
   readonly extendRun: boolean;
+  /** Digests of the build contexts, each read once per build (build and run steps often share one). */
+  readonly contextDigests: Map<string, Promise<string>>;
 }
 
 /**
@@ -100,7 +102,13 @@ export async function readExtensions(ctx: ExtendContext, requestedRunImage: stri
   const runImage = analyzed["run-image"]?.image ?? requestedRunImage;
   const switched = runImage !== requestedRunImage;
   if (switched) await reachSwitchedRunImage(ctx, runImage, plan);
-  return { plan, runImage, switched, extendRun: analyzed["run-image"]?.extend === true };
+  return {
+    plan,
+    runImage,
+    switched,
+    extendRun: analyzed["run-image"]?.extend === true,
+    contextDigests: new Map(),
+  };
 }
 
 /**
@@ -110,7 +118,7 @@ export async function readExtensions(ctx: ExtendContext, requestedRunImage: stri
 export async function extendBuildImage(ctx: ExtendContext, ext: Extensions): Promise<string | undefined> {
   if (ext.plan.build.length === 0) return undefined;
   const base = await inExtenderStore(ctx, ctx.builder.name, ctx.builder.id);
-  const chain = await applyChain(ctx, "build", ext.plan.build, base);
+  const chain = await applyChain(ctx, ext, "build", ext.plan.build, base);
   const shared = sharesStore(ctx.runtime, ctx.extender);
   const result = shared
     ? chain.image
@@ -132,7 +140,7 @@ export async function extendRunImage(ctx: ExtendContext, ext: Extensions): Promi
         (await ctx.runtime.images.pull(ext.runImage, { policy: "never" })).id,
       )
     : { ref: ext.runImage, image: await pullInto(ctx, ctx.extender, ext.runImage) };
-  const chain = await applyChain(ctx, "run", steps, base);
+  const chain = await applyChain(ctx, ext, "run", steps, base);
   const layout = join(ctx.scratch, "extended-layout");
   await ctx.extender.images.exportOciLayout(chain.ref, layout, { name: "extended" });
   const rebasable = chainRebasable(chain.labels);
@@ -169,6 +177,7 @@ interface Chain extends Current {
 /** Applies `steps` one on the other, from `base`; a step whose key the store already has is not run. */
 async function applyChain(
   ctx: ExtendContext,
+  ext: Extensions,
   kind: "build" | "run",
   steps: readonly ExtensionDockerfile[],
   base: Current,
@@ -181,7 +190,7 @@ async function applyChain(
       image: current.ref,
       ...(current.image.user ? { user: current.image.user } : {}),
     });
-    const tag = `${EXTENDED_REPO}/${kind}:${await stepKey(step, current.image.id, args)}`;
+    const tag = `${EXTENDED_REPO}/${kind}:${await stepKey(step, current.image.id, args, ext.contextDigests)}`;
     let image = await ctx.extender.images.inspect(tag);
     if (image) ctx.note(`extension ${step.extensionId}: ${kind}.Dockerfile unchanged, reusing ${tag}`);
     else {
@@ -194,6 +203,8 @@ async function applyChain(
         tag,
         pull: "never",
         labels: { [EXTENDED_LABEL]: kind },
+        // the result is kept whole under its key: a commit per step would only slow a cold build
+        stepCache: false,
       });
       image = await ctx.extender.images.inspect(tag);
       if (!image)
@@ -223,9 +234,19 @@ async function runBuild(ctx: ExtendContext, req: Parameters<BuildDriver["build"]
 }
 
 /** The cache key of one Dockerfile's result: everything that goes into it but the per-build `build_id`. */
-async function stepKey(step: ExtensionDockerfile, baseId: string, args: Readonly<Record<string, string>>) {
+async function stepKey(
+  step: ExtensionDockerfile,
+  baseId: string,
+  args: Readonly<Record<string, string>>,
+  contextDigests: Map<string, Promise<string>>,
+) {
+  let context = contextDigests.get(step.context);
+  if (!context) {
+    context = treeDigest(step.context);
+    contextDigests.set(step.context, context);
+  }
   const hash = createHash("sha256");
-  hash.update(`${baseId}\n${await readFile(step.dockerfile)}\n${await treeDigest(step.context)}\n`);
+  hash.update(`${baseId}\n${await readFile(step.dockerfile)}\n${await context}\n`);
   for (const [name, value] of Object.entries(args).sort(([a], [b]) => a.localeCompare(b)))
     if (name !== "build_id" && name !== "base_image") hash.update(`${name}=${value}\n`);
   return hash.digest("hex").slice(0, 24);

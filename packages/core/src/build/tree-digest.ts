@@ -1,7 +1,7 @@
 /** A digest of a directory's content (names, types, modes, file bytes, link targets), for cache keys. */
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { lstat, readdir, readlink } from "node:fs/promises";
+import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 
@@ -11,6 +11,8 @@ export async function treeDigest(dir: string): Promise<string> {
   await walk(dir, "", hash);
   return `sha256:${hash.digest("hex")}`;
 }
+
+const SMALL = 1 << 20;
 
 async function walk(root: string, rel: string, hash: Hash): Promise<void> {
   for (const name of (await readdir(join(root, rel))).sort()) {
@@ -24,9 +26,12 @@ async function walk(root: string, rel: string, hash: Hash): Promise<void> {
     } else if (st.isSymbolicLink()) hash.update(`l ${path} ${await readlink(full)}\0`);
     else if (st.isFile()) {
       hash.update(`f ${mode} ${st.size} ${path}\0`);
-      await pipeline(createReadStream(full), async (source: AsyncIterable<Buffer>) => {
-        for await (const chunk of source) hash.update(chunk);
-      });
+      // most context files are small: one read costs less than a stream
+      if (st.size <= SMALL) hash.update(await readFile(full));
+      else
+        await pipeline(createReadStream(full), async (source: AsyncIterable<Buffer>) => {
+          for await (const chunk of source) hash.update(chunk);
+        });
     }
   }
 }

@@ -136,6 +136,11 @@ export interface DockerfileBuild {
   readonly pull?: PullPolicy;
   /** Labels added to the built image. */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Whether the engine keeps each step's result as its layer cache (Buildah and Podman `--layers`); default
+   * true. cnbp passes false where it keeps whole results itself, sparing the engine a commit per step.
+   */
+  readonly stepCache?: boolean;
 }
 
 export interface BuiltImage {
