@@ -146,7 +146,9 @@ function cnbpBuild(nonce) {
     child.on("close", (code) => {
       if (partial) lines.push({ t: seconds(start), text: partial });
       if (code !== 0)
-        reject(new Error(`cnbp build exited with ${code}:\n${lines.map((l) => l.text).join("\n")}`));
+        reject(
+          new Error(`cnbp build exited with ${code}:\n${lines.map((l) => l.text).join("\n")}\n${stdout}`),
+        );
       else resolve({ report: JSON.parse(stdout), lines });
     }),
   );
