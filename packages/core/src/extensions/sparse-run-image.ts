@@ -10,7 +10,7 @@ import { CnbpError } from "../errors.js";
 import { CNB_EPOCH } from "../image/layer/common.js";
 import { OciLayout } from "../image/layout/layout.js";
 import type { OciLayoutReader } from "../image/layout/reader.js";
-import { type Descriptor, type Digest, type ImageConfig, MediaType } from "../image/oci.js";
+import { type Descriptor, type Digest, type ImageConfig, MediaType, ociLayerType } from "../image/oci.js";
 import { isRootUser, RESET_USER_HINT } from "./rules.js";
 
 export const REBASABLE_LABEL = "io.buildpacks.rebasable";
@@ -20,11 +20,6 @@ const CREATED = CNB_EPOCH.toISOString().replace(/\.\d{3}Z$/, "Z");
 
 const UNCOMPRESSED: readonly string[] = [MediaType.ociLayer, "application/vnd.docker.image.rootfs.diff.tar"];
 const GZIPPED: readonly string[] = [MediaType.ociLayerGzip, MediaType.dockerLayerGzip];
-/** Layer media types of Docker manifests, as an OCI manifest names them (same bytes). */
-const OCI_NAME: Readonly<Record<string, string>> = {
-  [MediaType.dockerLayerGzip]: MediaType.ociLayerGzip,
-  "application/vnd.docker.image.rootfs.diff.tar": MediaType.ociLayer,
-};
 
 export interface SparseRunImageInput {
   /** An OCI layout holding the whole extended image (it may hold other images too). */
@@ -127,8 +122,7 @@ async function gzipped(
 }
 
 function ociNamed(layer: Descriptor): Descriptor {
-  const name = OCI_NAME[layer.mediaType];
-  return name ? { ...layer, mediaType: name } : layer;
+  return { ...layer, mediaType: ociLayerType(layer.mediaType) };
 }
 
 /**

@@ -19,6 +19,15 @@ export const MediaType = {
   dockerForeignLayerGzip: "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
 } as const;
 
+const DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar";
+
+/** A layer's media type as an OCI manifest names it: Docker's layer types are the same bytes under OCI names. */
+export function ociLayerType(mediaType: string): string {
+  if (mediaType === MediaType.dockerLayerGzip) return MediaType.ociLayerGzip;
+  if (mediaType === DOCKER_LAYER) return MediaType.ociLayer;
+  return mediaType;
+}
+
 export const MANIFEST_TYPES: readonly string[] = [MediaType.ociManifest, MediaType.dockerManifest];
 export const INDEX_TYPES: readonly string[] = [MediaType.ociIndex, MediaType.dockerManifestList];
 

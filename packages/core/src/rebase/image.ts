@@ -13,6 +13,7 @@ import {
   jsonBytes,
   type Manifest,
   MediaType,
+  ociLayerType,
   sha256Digest,
 } from "../image/oci.js";
 import { RebaseRefused } from "./rules.js";
@@ -23,12 +24,6 @@ export const REBASE_CREATED = "1980-01-01T00:00:01Z";
 const SYNCED_LABEL_PREFIXES = ["io.buildpacks.stack.", "io.buildpacks.base."];
 const BASE_NAME_ANNOTATION = "org.opencontainers.image.base.name";
 const BASE_DIGEST_ANNOTATION = "org.opencontainers.image.base.digest";
-
-/** Layer media types of Docker manifests, as written in an OCI manifest (same bytes, other name). */
-const OCI_LAYER_TYPE: Readonly<Record<string, string>> = {
-  [MediaType.dockerLayerGzip]: MediaType.ociLayerGzip,
-  "application/vnd.docker.image.rootfs.diff.tar": MediaType.ociLayer,
-};
 
 export interface ImageParts {
   readonly manifest: Manifest;
@@ -162,10 +157,10 @@ function rebasedHistory(app: ImageParts, newBase: ImageParts, top: number): Hist
   return [...baseHistory, ...appHistory.slice(after)];
 }
 
-const asOciLayer = (layer: Descriptor): Descriptor => {
-  const mediaType = OCI_LAYER_TYPE[layer.mediaType];
-  return mediaType ? { ...layer, mediaType } : layer;
-};
+const asOciLayer = (layer: Descriptor): Descriptor => ({
+  ...layer,
+  mediaType: ociLayerType(layer.mediaType),
+});
 
 export function rebaseImage(input: RebaseImageInput): RebasedImage {
   const { app, newBase } = input;

@@ -19,6 +19,7 @@ import {
   jsonBytes,
   Manifest,
   MediaType,
+  ociLayerType,
   parseReference,
   type RegistryClient,
   RegistryError,
@@ -193,7 +194,7 @@ export class ImageCache implements LayerCache {
     }
     // Docker's gzip layer type is the same bytes as OCI's: keep the manifest in one vocabulary
     const descriptor: Descriptor = {
-      mediaType: layer.mediaType === MediaType.dockerLayerGzip ? MediaType.ociLayerGzip : layer.mediaType,
+      mediaType: ociLayerType(layer.mediaType),
       digest: layer.digest,
       size: layer.size,
     };

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import {
   extractLayer,
   type LayerToWrite,
+  ociLayerType,
   readLayer,
   type SourceImage,
   writeLayer,
@@ -16,7 +17,6 @@ import { type LifecycleDescriptor, lifecycleToml, parseSpecOrThrow, readSpecFile
 import { type AuthoringContext, SourceError } from "../context.js";
 import { openImage } from "./images.js";
 import { locate } from "./locate.js";
-import { ociLayerType } from "./modules.js";
 
 export const LIFECYCLE_DIR = "/cnb/lifecycle";
 

@@ -4,7 +4,12 @@
  * are (same diffID in every image that carries them).
  */
 import { join } from "node:path";
-import { extractLayer, layerForDiffId, MediaType, type SourceImage } from "../../image/index.js";
+import {
+  extractLayer,
+  layerForDiffId,
+  ociLayerType,
+  type SourceImage,
+} from "../../image/index.js";
 import {
   buildpackageMetadataLabel,
   buildpackLayersLabel,
@@ -163,11 +168,6 @@ function pickInfo(m: ModuleInfo): ModuleInfo {
       ([, v]) => v !== undefined && v !== null,
     ),
   ) as unknown as ModuleInfo;
-}
-
-/** Docker and OCI gzip layers are the same bytes: images cnbp writes use the OCI type throughout. */
-export function ociLayerType(mediaType: string): string {
-  return mediaType === MediaType.dockerLayerGzip ? MediaType.ociLayerGzip : mediaType;
 }
 
 function labelJson(labels: Record<string, string>, name: string, from: string): unknown {

@@ -14,6 +14,7 @@ import {
   type ImageConfig,
   jsonBytes,
   MediaType,
+  ociLayerType,
   sha256Digest,
 } from "../oci.js";
 import { parseReference, referenceName } from "../reference.js";
@@ -195,7 +196,7 @@ export class LayoutImageWriter implements ImageWriter {
     // a layout gets OCI media types throughout
     const layers = image.layers.map((l) => ({
       ...l,
-      descriptor: { ...l.descriptor, mediaType: ociType(l.descriptor.mediaType) },
+      descriptor: { ...l.descriptor, mediaType: ociLayerType(l.descriptor.mediaType) },
     }));
     for (const layout of layouts) {
       for (const [i, layer] of layers.entries()) {
@@ -239,11 +240,6 @@ function tagOf(name: string): string {
   const ref = parseReference(name);
   if (ref.digest) throw new Error(`${name}: an image in a layout is written by tag, not by digest`);
   return ref.tag ?? "latest";
-}
-
-function ociType(mediaType: string): string {
-  if (mediaType === MediaType.dockerLayerGzip) return MediaType.ociLayerGzip;
-  return mediaType;
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time; results in order. */
