@@ -77,16 +77,21 @@ beforeAll(async () => {
     await writeFile(join(dir, path), content);
     if (path.includes("/bin/")) await chmod(join(dir, path), 0o755);
   }
-  const made = await cnbp(["builder", "create", BUILDER, "--config", join(dir, "builder.toml"), "--publish"], {
-    env,
-  });
+  const made = await cnbp(
+    ["builder", "create", BUILDER, "--config", join(dir, "builder.toml"), "--publish"],
+    {
+      env,
+    },
+  );
   expect(made.exitCode, made.stderr).toBe(0);
   await lifecycleImage(LIFECYCLE_IMAGE, ["0.12", "0.13"]);
   await lifecycleImage(OLD_LIFECYCLE_IMAGE, ["0.9"]);
 }, 300_000);
 
 afterAll(async () => {
-  await execa("podman", ["rmi", "-f", IMAGE, BUILDER, LIFECYCLE_IMAGE, OLD_LIFECYCLE_IMAGE], { reject: false });
+  await execa("podman", ["rmi", "-f", IMAGE, BUILDER, LIFECYCLE_IMAGE, OLD_LIFECYCLE_IMAGE], {
+    reject: false,
+  });
   const caches = await execa("podman", ["volume", "ls", "-q", "--filter", `label=io.cnbp.image=${IMAGE}`]);
   for (const v of caches.stdout.split("\n").filter(Boolean))
     await execa("podman", ["volume", "rm", "-f", v], { reject: false });
@@ -125,7 +130,9 @@ describe("cnbp build --workspace", () => {
   it("refuses a directory the lifecycle uses", async () => {
     const r = await build(["--workspace", "/layers/app"]);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain("build: --workspace /layers/app: takes a directory the lifecycle uses (/layers)");
+    expect(r.stderr).toContain(
+      "build: --workspace /layers/app: takes a directory the lifecycle uses (/layers)",
+    );
   });
 });
 

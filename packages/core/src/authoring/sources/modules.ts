@@ -4,12 +4,7 @@
  * are (same diffID in every image that carries them).
  */
 import { join } from "node:path";
-import {
-  extractLayer,
-  layerForDiffId,
-  ociLayerType,
-  type SourceImage,
-} from "../../image/index.js";
+import { extractLayer, layerForDiffId, ociLayerType, type SourceImage } from "../../image/index.js";
 import {
   buildpackageMetadataLabel,
   buildpackLayersLabel,
