@@ -47,15 +47,20 @@ export function driverShapeProblems(value: unknown, name: string, kinds: readonl
     if (!Array.isArray(caps.networks)) problems.push("capabilities.networks is not an array");
   }
   fn(value, Symbol.asyncDispose, "[Symbol.asyncDispose]");
-  if (kinds.length > 0) {
+  const images = () => {
     if (!isObject(value.images)) problems.push("images is missing");
     else for (const m of IMAGE_METHODS) fn(value.images, m, `images.${m}`);
-  }
+  };
   if (kinds.includes("runtime")) {
     for (const m of RUNTIME_METHODS) fn(value, m, m);
+    images();
     if (!isObject(value.volumes)) problems.push("volumes is missing");
     else for (const m of VOLUME_METHODS) fn(value.volumes, m, `volumes.${m}`);
   }
-  if (kinds.includes("build")) fn(value, "build", "build");
+  if (kinds.includes("build")) {
+    // a build driver has the store it builds into, whether or not it is a runtime driver too
+    if (!kinds.includes("runtime")) images();
+    fn(value, "build", "build");
+  }
   return problems;
 }

@@ -119,7 +119,7 @@ describe("importDriver and loadDriver", () => {
     expect((await rejection(loadDriver(d, { socket: "x" }, badCreate))).message).toBe(
       "driver opts (package cnbp-driver-opts): createDriver returned something that is not a cnbp driver: " +
         "apiVersion is missing; name is missing; capabilities is missing; [Symbol.asyncDispose] is not a function; " +
-        "build is not a function",
+        "images is missing; build is not a function",
     );
     const notZod = async () => ({ ...(await importer()), optionsSchema: { type: "object" } });
     expect((await rejection(importDriver(d, notZod))).message).toBe(
