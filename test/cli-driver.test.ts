@@ -22,6 +22,7 @@ const builtin = (name: string, kinds = ["runtime", "build"]) => ({
 const DOCKER = builtin("docker");
 const PODMAN = builtin("podman");
 const BUILDAH = builtin("buildah", ["build"]);
+const K8S = builtin("k8s", ["runtime"]);
 
 const write = async (path: string, content: unknown) => {
   await mkdir(dirname(path), { recursive: true });
@@ -137,6 +138,7 @@ describe("cnbp driver list", () => {
         "docker   runtime,build  @cnbp/driver-docker     0.1.0    builtin           ok",
         "podman   runtime,build  @cnbp/driver-podman     0.1.0    builtin           ok",
         "buildah  build          @cnbp/driver-buildah    0.1.0    builtin           ok",
+        "k8s      runtime        @cnbp/driver-k8s        0.1.0    builtin           ok",
         "nerdctl  runtime,build  cnbp-driver-nerdctl     1.2.3    CNBP_PLUGIN_PATH  ok",
         "kata     runtime        @acme/cnbp-driver-kata  0.1.0    CNBP_PLUGIN_PATH  broken: module file ./dist/index.js is missing (is the package built?)",
         "future   -              cnbp-driver-future      3.0.0    CNBP_PLUGIN_PATH  broken: unsupported apiVersion 2 (this cnbp supports 1)",
@@ -160,6 +162,7 @@ describe("cnbp driver list", () => {
         DOCKER,
         PODMAN,
         BUILDAH,
+        K8S,
         {
           name: "nerdctl",
           kinds: ["runtime", "build"],
@@ -181,6 +184,7 @@ describe("cnbp driver list", () => {
         "docker   runtime,build  @cnbp/driver-docker   0.1.0    builtin  ok",
         "podman   runtime,build  @cnbp/driver-podman   0.1.0    builtin  ok",
         "buildah  build          @cnbp/driver-buildah  0.1.0    builtin  ok",
+        "k8s      runtime        @cnbp/driver-k8s      0.1.0    builtin  ok",
       ].join("\n"),
       stderr: `warning: CNBP_PLUGIN_PATH: ${missing}: no such directory`,
     });
@@ -204,6 +208,7 @@ describe("cnbp driver list", () => {
           "docker   runtime,build  @cnbp/driver-docker   0.1.0    builtin  ok",
           "podman   runtime,build  @cnbp/driver-podman   0.1.0    builtin  ok",
           "buildah  build          @cnbp/driver-buildah  0.1.0    builtin  ok",
+          "k8s      runtime        @cnbp/driver-k8s      0.1.0    builtin  ok",
           "user     build          cnbp-driver-user      2.0.0    user     ok",
         ].join("\n"),
         stderr: "",
@@ -235,6 +240,68 @@ describe("cnbp driver info", () => {
             properties: {
               namespace: { default: "default", description: "containerd namespace", type: "string" },
               address: { type: "string" },
+            },
+            additionalProperties: false,
+          },
+          null,
+          2,
+        )}`,
+      ].join("\n"),
+      stderr: "",
+    });
+  });
+
+  it("shows the built-in k8s driver and the options a user sets to reach the cluster", async () => {
+    const r = await cnbp(["driver", "info", "k8s"], { env });
+    const text = (description: string) => ({ description, type: "string", minLength: 1 });
+    const seconds = (description: string) => ({
+      description,
+      type: "integer",
+      exclusiveMinimum: 0,
+      maximum: Number.MAX_SAFE_INTEGER,
+    });
+    expect(r).toEqual({
+      exitCode: 0,
+      stdout: [
+        "name:      k8s",
+        "kinds:     runtime",
+        "package:   @cnbp/driver-k8s",
+        "version:   0.1.0",
+        "source:    builtin",
+        `directory: ${K8S.dir}`,
+        `module:    ${K8S.module}`,
+        "status:    ok",
+        `options:   ${JSON.stringify(
+          {
+            $schema: "https://json-schema.org/draft/2020-12/schema",
+            type: "object",
+            properties: {
+              kubeconfig: text("the kubeconfig file (default $KUBECONFIG, else ~/.kube/config)"),
+              context: text("the kubeconfig context (default its current context)"),
+              namespace: text(
+                "the namespace of the build's Pods, PVCs and Secrets (default the context's, else \"default\")",
+              ),
+              storageClass: text("the storage class of the workspace's PVCs (default the cluster's default)"),
+              serviceAccount: text("the service account the build's Pods run as"),
+              helperImage: text(
+                "an image with sh and tar for moving files in and out of volumes (default docker.io/library/busybox:1.36)",
+              ),
+              volumeSize: {
+                description: 'the size each PVC requests, e.g. "2Gi" (default "1Gi")',
+                type: "string",
+                pattern: "^\\d+(Ki|Mi|Gi|Ti)?$",
+              },
+              startTimeout: seconds(
+                "seconds a Pod may take to be scheduled and pull its image (default 300)",
+              ),
+              stepTimeout: seconds(
+                "seconds a step may run before Kubernetes stops it (the Pod's activeDeadlineSeconds; default none)",
+              ),
+              splitLogs: {
+                description:
+                  "the cluster gives a step's stdout and stderr apart (Kubernetes 1.32+ with the PodLogsQuerySplitStreams feature gate); otherwise stderr is interleaved into stdout (default false)",
+                type: ["boolean", "string"],
+              },
             },
             additionalProperties: false,
           },
@@ -292,7 +359,7 @@ describe("cnbp driver info", () => {
       stdout: "",
       stderr: [
         'error: no driver named "containerd"',
-        "  hint: drivers found: docker, podman, buildah, nerdctl, kata, future, bad, hollow",
+        "  hint: drivers found: docker, podman, buildah, k8s, nerdctl, kata, future, bad, hollow",
         `  hint: drivers are looked for in the built-in packages, ${join(env.CNBP_DATA_DIR as string, "plugins", "node_modules")} and the CNBP_PLUGIN_PATH entries`,
       ].join("\n"),
     });
