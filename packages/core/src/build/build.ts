@@ -285,6 +285,7 @@ async function buildWith(
             ...(layoutRepo ? { layoutRepo } : {}),
             pull,
             scratch,
+            cacheRoot: req.cacheRoot,
             io: { stdout: out.stdout, stderr: out.stderr, ...(req.signal ? { signal: req.signal } : {}) },
             note: (m) => out.note(m),
           }
@@ -314,11 +315,12 @@ async function buildWith(
       }
       if (ctx && extensions && phase === "exporter" && extensions.extendRun) {
         const from = extensions;
-        const rebasable = await timed("extend", () => extendRunImage(ctx, from));
+        const run = await timed("extend", () => extendRunImage(ctx, from));
+        if (run?.mount) step = { ...step, mounts: [...(step.mounts ?? []), run.mount] };
         extended = {
           build: extended?.build ?? false,
-          run: rebasable !== undefined,
-          ...(rebasable !== undefined ? { rebasable } : {}),
+          run: run !== undefined,
+          ...(run ? { rebasable: run.rebasable } : {}),
         };
       }
       const clock = new PhaseClock(phase, (t) => {

@@ -12,10 +12,18 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import type { BuildDriver, RuntimeDriver, StepIO, StoredImage, Workspace } from "../drivers/contract.js";
+import type {
+  BindMount,
+  BuildDriver,
+  RuntimeDriver,
+  StepIO,
+  StoredImage,
+  Workspace,
+} from "../drivers/contract.js";
 import { DriverError } from "../drivers/errors.js";
 import { CnbpError } from "../errors.js";
 import {
+  cachedSparseRunImage,
   chainRebasable,
   type ExtensionDockerfile,
   extensionBuildArgs,
@@ -34,7 +42,7 @@ import { appFiles, appTar } from "./app-source.js";
 import type { ResolvedBuilder } from "./builder.js";
 import { moveImage, sharesStore } from "./image-moves.js";
 import { stageImage } from "./layout-repo.js";
-import { VOLUMES } from "./phases.js";
+import { PATHS, VOLUMES } from "./phases.js";
 import type { Pull } from "./pulls.js";
 import { treeDigest } from "./tree-digest.js";
 import { copyOut } from "./volume-files.js";
@@ -56,6 +64,8 @@ export interface ExtendContext {
   readonly pull: Pull;
   /** A host directory the step may fill; its owner removes it. */
   readonly scratch: string;
+  /** cnbp's cache directory: sparse run layouts are kept in it between builds. */
+  readonly cacheRoot: string;
   /** Where Dockerfile builds write, and the signal that cancels them. */
   readonly io: StepIO;
   /** Says what the step did (`[cnbp] ...` lines). */
@@ -126,11 +136,20 @@ export async function extendBuildImage(ctx: ExtendContext, ext: Extensions): Pro
   return result.id;
 }
 
+/** What extending the run image gave the exporter. */
+export interface ExtendedRun {
+  /** Whether the app image stays rebasable. */
+  readonly rebasable: boolean;
+  /** The sparse layout, to mount into the exporter's container; absent when it was put into the volume. */
+  readonly mount?: BindMount;
+}
+
 /**
- * Applies the run.Dockerfiles to the run image and puts the result, as the exporter takes it, into the
- * layers volume. Resolves to whether the app image stays rebasable, or undefined when nothing was applied.
+ * Applies the run.Dockerfiles to the run image and hands the result, as the exporter takes it, to the
+ * exporter: a bind mount of the sparse layout kept in the cache, or, where the runtime driver mounts no host
+ * directory, a copy put into the layers volume. Resolves to undefined when nothing was applied.
  */
-export async function extendRunImage(ctx: ExtendContext, ext: Extensions): Promise<boolean | undefined> {
+export async function extendRunImage(ctx: ExtendContext, ext: Extensions): Promise<ExtendedRun | undefined> {
   const steps = ext.plan.run.filter((s) => s.extend);
   if (!ext.extendRun || steps.length === 0) return undefined;
   const base = ctx.layoutRepo
@@ -141,24 +160,27 @@ export async function extendRunImage(ctx: ExtendContext, ext: Extensions): Promi
       )
     : { ref: ext.runImage, image: await pullInto(ctx, ctx.extender, ext.runImage) };
   const chain = await applyChain(ctx, ext, "run", steps, base);
-  const layout = join(ctx.scratch, "extended-layout");
-  await ctx.extender.images.exportOciLayout(chain.ref, layout, { name: "extended" });
   const rebasable = chainRebasable(chain.labels);
-  const sparse = await writeSparseRunImage({
-    extendedLayout: layout,
-    image: "extended",
-    baseLayerCount: base.image.diffIds.length,
-    addedBy: chain.addedBy,
-    rebasable,
-    outDir: join(ctx.scratch, "extended-run"),
+  const sparse = { baseLayerCount: base.image.diffIds.length, addedBy: chain.addedBy, rebasable };
+  const key = createHash("sha256")
+    .update(JSON.stringify({ id: chain.image.id, ...sparse }))
+    .digest("hex")
+    .slice(0, 24);
+  const cached = await cachedSparseRunImage(join(ctx.cacheRoot, "extended-run"), key, async (outDir) => {
+    // only the added layers are compressed, by writeSparseRunImage: the export leaves them as they are
+    const layout = join(ctx.scratch, "extended-layout");
+    await ctx.extender.images.exportOciLayout(chain.image.id, layout, { name: "extended" });
+    return writeSparseRunImage({ extendedLayout: layout, image: "extended", ...sparse, outDir });
   });
-  const files = await appFiles(sparse.dir);
-  await ctx.workspace.put(
-    VOLUMES.layers,
-    `/extended/run/${basename(sparse.dir)}`,
-    appTar(sparse.dir, files, { uid: 0, gid: 0 }),
-  );
-  return rebasable;
+  if (cached.reused) ctx.note(`extended run image unchanged, reusing its layout for the exporter`);
+  const inLayers = `/extended/run/${basename(cached.dir)}`;
+  if (ctx.runtime.capabilities.bindMounts) {
+    const target = `${PATHS.layers}${inLayers}`;
+    return { rebasable, mount: { type: "bind", source: cached.dir, target, readOnly: true } };
+  }
+  const files = await appFiles(cached.dir);
+  await ctx.workspace.put(VOLUMES.layers, inLayers, appTar(cached.dir, files, { uid: 0, gid: 0 }));
+  return { rebasable };
 }
 
 interface Current {

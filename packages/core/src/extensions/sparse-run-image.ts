@@ -62,12 +62,18 @@ export async function writeSparseRunImage(
   const staging = await mkdtemp(join(opts.outDir, ".tmp-"));
   try {
     const out = await OciLayout.create(staging);
-    const addedLayers: Descriptor[] = [];
-    for (const [i, layer] of layers.slice(opts.baseLayerCount).entries()) {
-      addedLayers.push(
-        await gzipped(source, out, layer, image.config.rootfs.diff_ids[opts.baseLayerCount + i]),
-      );
-    }
+    // compressed side by side (zlib works on the thread pool), all settled before a failure cleans up
+    const settled = await Promise.allSettled(
+      layers
+        .slice(opts.baseLayerCount)
+        .map((layer, i) =>
+          gzipped(source, out, layer, image.config.rootfs.diff_ids[opts.baseLayerCount + i]),
+        ),
+    );
+    const addedLayers = settled.map((s) => {
+      if (s.status === "rejected") throw s.reason;
+      return s.value;
+    });
     const baseLayers = layers.slice(0, opts.baseLayerCount).map(ociNamed);
     const written = await out.writeImage({
       config: sparseConfig(image.config, opts),
