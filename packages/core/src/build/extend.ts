@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type {
   BindMount,
   BuildDriver,
@@ -173,13 +173,18 @@ export async function extendRunImage(ctx: ExtendContext, ext: Extensions): Promi
     return writeSparseRunImage({ extendedLayout: layout, image: "extended", ...sparse, outDir });
   });
   if (cached.reused) ctx.note(`extended run image unchanged, reusing its layout for the exporter`);
-  const inLayers = `/extended/run/${basename(cached.dir)}`;
+  // the entry holding the one `<digest>` dir is mounted as `<extended>/run`: engines' `-v` syntax takes
+  // no ':' in paths, and a digest has one
   if (ctx.runtime.capabilities.bindMounts) {
-    const target = `${PATHS.layers}${inLayers}`;
-    return { rebasable, mount: { type: "bind", source: cached.dir, target, readOnly: true } };
+    const target = `${PATHS.layers}/extended/run`;
+    return { rebasable, mount: { type: "bind", source: dirname(cached.dir), target, readOnly: true } };
   }
   const files = await appFiles(cached.dir);
-  await ctx.workspace.put(VOLUMES.layers, inLayers, appTar(cached.dir, files, { uid: 0, gid: 0 }));
+  await ctx.workspace.put(
+    VOLUMES.layers,
+    `/extended/run/${basename(cached.dir)}`,
+    appTar(cached.dir, files, { uid: 0, gid: 0 }),
+  );
   return { rebasable };
 }
 
