@@ -12,7 +12,6 @@ import { inspectImageCommand } from "./commands/inspect-image.js";
 import { packageCommand } from "./commands/package.js";
 import { rebaseCommand } from "./commands/rebase.js";
 import { validateCommand } from "./commands/validate.js";
-import { compose } from "./compose.js";
 import type { Io, Outcome } from "./io.js";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
@@ -32,8 +31,9 @@ export function createProgram(io: Io, outcome: Outcome): Command {
         .env("CNBP_LOG_LEVEL")
         .default("warn"),
     );
-  // commands get their run's container from the options the user gave
-  const container = () => compose({ logLevel: program.opts<{ logLevel: LogLevel }>().logLevel });
+  // commands get their run's container from the options the user gave; its modules load only when asked for
+  const container = async () =>
+    (await import("./compose.js")).compose({ logLevel: program.opts<{ logLevel: LogLevel }>().logLevel });
   program.addCommand(validateCommand(io, outcome, container));
   // command groups: authoring and inspection commands of one kind of image share a group
   // (added commands do not inherit exitOverride: without it a usage error in a group would exit 1, not 2)

@@ -2,7 +2,7 @@
  * The command line: parses arguments, calls core, prints the result, and turns errors into exit codes
  * (0 ok, 1 failure, 2 usage). Core never prints and never exits; this is the only place that does.
  */
-import { CnbpError, UsageError } from "@cnbp/core";
+import { CnbpError, UsageError } from "@cnbp/core/errors";
 import { CommanderError } from "commander";
 import { EXIT, type Io, type Outcome } from "./io.js";
 import { createProgram } from "./program.js";

@@ -1,5 +1,3 @@
-// drivers build their optionsSchema with the zod cnbp validates options with
-export { z } from "zod";
 export * from "./authoring/index.js";
 export * from "./build/index.js";
 export * from "./cache/index.js";
@@ -16,3 +14,4 @@ export * from "./plugins/index.js";
 export * from "./plugins/select.js";
 export * from "./rebase/index.js";
 export * from "./spec/index.js";
+export { z } from "./zod.js";

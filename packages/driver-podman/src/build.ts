@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { type BuiltImage, type DockerfileBuild, DriverError, type StepIO } from "@cnbp/core";
+import { type BuiltImage, type DockerfileBuild, DriverError, type StepIO } from "@cnbp/core/drivers";
 import { removeLeftovers, workingContainers } from "./build-leftovers.js";
 import { cancelled, DRIVER_NAME, lastLines, type PodmanCli, spawnPodman } from "./podman.js";
 

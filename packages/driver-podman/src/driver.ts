@@ -10,7 +10,7 @@ import {
   type StepIO,
   type Workspace,
   type WorkspaceSpec,
-} from "@cnbp/core";
+} from "@cnbp/core/drivers";
 import { buildImage } from "./build.js";
 import { PodmanImages } from "./images.js";
 import { DRIVER_NAME, failed, type PodmanCli, podman } from "./podman.js";

@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import { DriverError, withCheckedPutTar } from "@cnbp/core";
+import { DriverError, withCheckedPutTar } from "@cnbp/core/drivers";
 import { DRIVER_NAME, failed, type PodmanCli, podmanOk, spawnPodman } from "./podman.js";
 import { libpod, putArchive } from "./service.js";
 

@@ -11,7 +11,7 @@ import {
   type PullOptions,
   type RegistryAuth,
   type StoredImage,
-} from "@cnbp/core";
+} from "@cnbp/core/drivers";
 import { execa } from "execa";
 import { loadLayoutImage } from "./layout-load.js";
 import { cancelled, DRIVER_NAME, failed, type PodmanCli, podman } from "./podman.js";

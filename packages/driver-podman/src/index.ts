@@ -1,5 +1,5 @@
 /** @cnbp/driver-podman: Podman called directly through its CLI, as a cnbp runtime and build driver. */
-import { z } from "@cnbp/core";
+import { z } from "@cnbp/core/zod";
 import { PodmanDriver, type PodmanDriverOptions } from "./driver.js";
 
 export { PodmanDriver, type PodmanDriverOptions } from "./driver.js";

@@ -17,7 +17,7 @@ import {
   OciLayout,
   parseReference,
   REF_NAME_ANNOTATION,
-} from "@cnbp/core";
+} from "@cnbp/core/image";
 import type { PodmanCli } from "./podman.js";
 import { loadImages } from "./service.js";
 import { TAR_END, tarHeader, tarPadding } from "./tar.js";

@@ -1,5 +1,5 @@
 /** Runs the podman CLI and turns its failures into DriverErrors that say which operation failed. */
-import { DriverError, type DriverErrorCode } from "@cnbp/core";
+import { DriverError, type DriverErrorCode } from "@cnbp/core/drivers";
 import { execa, type Options, type ResultPromise } from "execa";
 
 export const DRIVER_NAME = "podman";

@@ -4,8 +4,8 @@
  * removal through the API.
  */
 import type { Readable } from "node:stream";
-import type { ContainerStep, StepIO, StepResult } from "@cnbp/core";
-import { DriverError } from "@cnbp/core";
+import type { ContainerStep, StepIO, StepResult } from "@cnbp/core/drivers";
+import { DriverError } from "@cnbp/core/drivers";
 import { labelArgs, uniqueName } from "./names.js";
 import {
   cancelled,

@@ -20,7 +20,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import type { Readable } from "node:stream";
-import { DriverError } from "@cnbp/core";
+import { DriverError } from "@cnbp/core/drivers";
 import { DRIVER_NAME, type PodmanCli, type PodmanResult, unavailable } from "./podman.js";
 
 /** Where the shared services listen, when set: tests give each run a directory of its own. */

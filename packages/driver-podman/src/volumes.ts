@@ -1,5 +1,5 @@
 /** The engine's volumes, found by label and removed by name: `podman volume ls` and `podman volume rm`. */
-import type { VolumeFilter, VolumeInfo, VolumeStore } from "@cnbp/core";
+import type { VolumeFilter, VolumeInfo, VolumeStore } from "@cnbp/core/drivers";
 import { failed, isNotKnown, type PodmanCli, podman, podmanOk } from "./podman.js";
 
 interface VolumeJson {

@@ -8,7 +8,7 @@ import {
   type VolumeSpec,
   type Workspace,
   type WorkspaceSpec,
-} from "@cnbp/core";
+} from "@cnbp/core/drivers";
 import { copyIn, copyOut, createHelper, helperMount } from "./helper.js";
 import { BUILD_LABEL, safe, uniqueName } from "./names.js";
 import { DRIVER_NAME, failed, type PodmanCli, podmanOk } from "./podman.js";

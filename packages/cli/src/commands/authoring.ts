@@ -3,20 +3,8 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import {
-  type AuthoredImage,
-  type AuthoringOptions,
-  DockerKeychain,
-  formatProblem,
-  type ImageReader,
-  type Output,
-  openDriver,
-  type PullPolicy,
-  parseReference,
-  RegistryClient,
-  storeImageReader,
-  UsageError,
-} from "@cnbp/core";
+import type { AuthoredImage, AuthoringOptions, ImageReader, Output, PullPolicy } from "@cnbp/core";
+import { formatProblem, UsageError } from "@cnbp/core/errors";
 import { Option } from "commander";
 import type { Io } from "../io.js";
 import { builtinDriverDirs } from "./driver.js";
@@ -39,8 +27,12 @@ export const pullPolicyOption = () =>
  * `--publish`: the registry; `--output oci:<dir>`: an OCI layout; neither: the runtime driver's image store
  * (undefined here: the command saves through `saveToStore`).
  */
-export function outputOf(command: string, name: string, flags: OutputFlags): Output | undefined {
-  checkName(name);
+export async function outputOf(
+  command: string,
+  name: string,
+  flags: OutputFlags,
+): Promise<Output | undefined> {
+  await checkName(name);
   if (flags.publish && flags.output) throw new UsageError(`${command}: give --publish or --output, not both`);
   if (flags.publish) return { kind: "registry", name };
   if (flags.output) {
@@ -72,6 +64,10 @@ export async function saveToStore(
   env: NodeJS.ProcessEnv,
   author: (output: Output, store: StoreSource) => Promise<AuthoredImage>,
 ): Promise<AuthoredImage> {
+  const [{ openDriver }, { DockerKeychain, storeImageReader }] = await Promise.all([
+    import("@cnbp/core/config"),
+    import("@cnbp/core"),
+  ]);
   const {
     driver,
     name: driverName,
@@ -110,7 +106,8 @@ export function cacheRoot(env: NodeJS.ProcessEnv): string {
   return env.CNBP_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "cnbp");
 }
 
-export function checkName(name: string): void {
+export async function checkName(name: string): Promise<void> {
+  const { parseReference } = await import("@cnbp/core/image");
   try {
     parseReference(name);
   } catch (err) {
@@ -136,11 +133,12 @@ export function collectLabel(value: string, previous: Record<string, string> = {
 }
 
 /** Layers made from directories are cached under CNBP_CACHE_DIR (else the XDG cache dir) in layers/. */
-export function authoringOptions(
+export async function authoringOptions(
   env: NodeJS.ProcessEnv,
   target: string | undefined,
   store?: StoreSource,
-): AuthoringOptions {
+): Promise<AuthoringOptions> {
+  const { DockerKeychain, RegistryClient } = await import("@cnbp/core/image");
   const cache = cacheRoot(env);
   return {
     registry: new RegistryClient({ keychain: new DockerKeychain({ env }) }),

@@ -2,19 +2,8 @@
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-import {
-  type BindMount,
-  type BuildReport,
-  build,
-  DockerKeychain,
-  type NetworkMode,
-  openDriver,
-  type PullPolicy,
-  RegistryClient,
-  readProject,
-  registryAuthEnv,
-  UsageError,
-} from "@cnbp/core";
+import type { BindMount, BuildReport, NetworkMode, PullPolicy } from "@cnbp/core";
+import { UsageError } from "@cnbp/core/errors";
 import { Command, Option } from "commander";
 import type { Io } from "../io.js";
 import { builtinDriverDirs } from "./driver.js";
@@ -130,6 +119,13 @@ export function buildCommand(io: Io, env: NodeJS.ProcessEnv = process.env): Comm
     )
     .option("--json", "print a report as JSON on stdout (the lifecycle's output goes to stderr)");
   return addDriverOptions(command).action(async (image: string, opts: Options) => {
+    // loaded when a build runs, from core's parts a build needs: not for `cnbp --help` or other commands
+    const [{ build, readProject, registryAuthEnv }, { openDriver }, { DockerKeychain, RegistryClient }] =
+      await Promise.all([
+        import("@cnbp/core/build"),
+        import("@cnbp/core/config"),
+        import("@cnbp/core/image"),
+      ]);
     const appDir = resolve(opts.path);
     const project = await readProject(
       opts.descriptor ? resolve(opts.descriptor) : join(appDir, "project.toml"),

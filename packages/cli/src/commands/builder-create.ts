@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
-import { createBuilder, type Output, UsageError } from "@cnbp/core";
+import type { Output } from "@cnbp/core";
+import { UsageError } from "@cnbp/core/errors";
 import { Command } from "commander";
 import type { Io } from "../io.js";
 import {
@@ -51,11 +52,12 @@ export function builderCreateCommand(io: Io, env: NodeJS.ProcessEnv = process.en
       "\nWhen builder.toml has no [lifecycle], cnbp's own lifecycle goes in, so no download is needed.\nWith several [[targets]], --publish and --output make a builder per target under one image index.",
     );
   return addDriverOptions(command).action(async (name: string, opts: Options) => {
-    const output = outputOf("builder create", name, opts);
+    const output = await outputOf("builder create", name, opts);
     if (opts.flattenExclude && !opts.flatten) {
       throw new UsageError("builder create: --flatten-exclude is only used with --flatten");
     }
-    const author = (to: Output, store?: StoreSource) =>
+    const { createBuilder } = await import("@cnbp/core");
+    const author = async (to: Output, store?: StoreSource) =>
       createBuilder(
         {
           config: opts.config,
@@ -67,7 +69,7 @@ export function builderCreateCommand(io: Io, env: NodeJS.ProcessEnv = process.en
           // the driver's image store holds one platform's builder per name
           onePlatform: store !== undefined,
         },
-        authoringOptions(env, opts.target, store),
+        await authoringOptions(env, opts.target, store),
       );
     const image = output ? await author(output) : await saveToStore(name, opts, env, author);
     printAuthored(io, "builder", image, opts.json);

@@ -1,26 +1,22 @@
-import {
-  type BuilderInfo,
-  builderInfo,
-  type DependencyContainer,
-  LOGGER,
-  readImageConfig,
-  resolve,
-} from "@cnbp/core";
+import type { BuilderInfo, DependencyContainer } from "@cnbp/core";
 import type { Command } from "commander";
 import type { Io } from "../io.js";
 import { type InspectOptions, inspectCommand, readOptions } from "./inspect-options.js";
 import { indexSection, moduleTable, NONE, orderTree, table, targetText } from "./inspect-text.js";
 
 /** `cnbp builder inspect <image>`: what a builder holds, read from its labels. */
-export function builderInspectCommand(io: Io, container: () => DependencyContainer): Command {
+export function builderInspectCommand(io: Io, container: () => Promise<DependencyContainer>): Command {
   return inspectCommand("inspect")
     .description(
       "Show what a builder holds: lifecycle and its APIs, run images, buildpacks, extensions and detection order",
     )
     .argument("<image>", "the builder image")
     .action(async (image: string, opts: InspectOptions) => {
-      resolve(container(), LOGGER).child({ command: "builder inspect" }).debug({ image }, "inspecting");
-      const info = builderInfo(await readImageConfig(image, readOptions(opts)), { depth: opts.depth });
+      const { builderInfo, LOGGER, readImageConfig, resolve } = await import("@cnbp/core");
+      resolve(await container(), LOGGER)
+        .child({ command: "builder inspect" })
+        .debug({ image }, "inspecting");
+      const info = builderInfo(await readImageConfig(image, await readOptions(opts)), { depth: opts.depth });
       io.stdout.write(opts.output === "json" ? `${JSON.stringify(info, null, 2)}\n` : humanView(info));
     });
 }

@@ -1,26 +1,22 @@
-import {
-  type BuildpackageInfo,
-  buildpackageInfo,
-  type DependencyContainer,
-  LOGGER,
-  readImageConfig,
-  resolve,
-} from "@cnbp/core";
+import type { BuildpackageInfo, DependencyContainer } from "@cnbp/core";
 import type { Command } from "commander";
 import type { Io } from "../io.js";
 import { type InspectOptions, inspectCommand, readOptions } from "./inspect-options.js";
 import { indexSection, moduleTable, NONE, orderTree, targetText } from "./inspect-text.js";
 
 /** `cnbp buildpack inspect <image|file>`: what a buildpackage holds, read from its labels. */
-export function buildpackInspectCommand(io: Io, container: () => DependencyContainer): Command {
+export function buildpackInspectCommand(io: Io, container: () => Promise<DependencyContainer>): Command {
   return inspectCommand("inspect")
     .description(
       "Show what a buildpackage holds: its buildpack, targets, the buildpacks packaged and detection order",
     )
     .argument("<image>", "the buildpackage: an image, an OCI layout or a .cnb file")
     .action(async (image: string, opts: InspectOptions) => {
-      resolve(container(), LOGGER).child({ command: "buildpack inspect" }).debug({ image }, "inspecting");
-      const info = buildpackageInfo(await readImageConfig(image, readOptions(opts)), {
+      const { buildpackageInfo, LOGGER, readImageConfig, resolve } = await import("@cnbp/core");
+      resolve(await container(), LOGGER)
+        .child({ command: "buildpack inspect" })
+        .debug({ image }, "inspecting");
+      const info = buildpackageInfo(await readImageConfig(image, await readOptions(opts)), {
         depth: opts.depth,
       });
       io.stdout.write(opts.output === "json" ? `${JSON.stringify(info, null, 2)}\n` : humanView(info));

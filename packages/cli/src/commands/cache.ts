@@ -4,19 +4,8 @@
  */
 import { homedir } from "node:os";
 import { join } from "node:path";
-import {
-  type BuildCache,
-  InvalidReferenceError,
-  listCaches,
-  openDriver,
-  type PruneReport,
-  type PruneSelection,
-  parseDuration,
-  parseReference,
-  pruneCaches,
-  type RuntimeDriver,
-  UsageError,
-} from "@cnbp/core";
+import type { BuildCache, PruneReport, PruneSelection, RuntimeDriver } from "@cnbp/core";
+import { UsageError } from "@cnbp/core/errors";
 import { Command } from "commander";
 import type { Io } from "../io.js";
 import { builtinDriverDirs } from "./driver.js";
@@ -38,6 +27,7 @@ export function cacheCommands(io: Io, env: NodeJS.ProcessEnv = process.env): Com
   // where cnbp build keeps layout repositories
   const cacheRoot = env.CNBP_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "cnbp");
   const onDriver = async <T>(flags: DriverFlags, use: (driver: RuntimeDriver) => Promise<T>) => {
+    const { openDriver } = await import("@cnbp/core/config");
     const opened = await openDriver({
       flags: driverFlags(flags),
       env,
@@ -55,6 +45,7 @@ export function cacheCommands(io: Io, env: NodeJS.ProcessEnv = process.env): Com
     .description("List build cache volumes with their image, app directory, age, size and layout repository")
     .option("--json", "print the caches as JSON");
   addDriverOptions(list).action(async (opts: ListOptions) => {
+    const { listCaches } = await import("@cnbp/core");
     await onDriver(opts, async (driver) => {
       const caches = await listCaches(driver, cacheRoot);
       io.stdout.write(opts.json ? `${JSON.stringify(caches, null, 2)}\n` : listText(caches, driver.name));
@@ -69,7 +60,8 @@ export function cacheCommands(io: Io, env: NodeJS.ProcessEnv = process.env): Com
     .option("--dry-run", "say what would be removed, remove nothing")
     .option("--json", "print what was removed as JSON");
   addDriverOptions(prune).action(async (opts: PruneOptions) => {
-    const selection = pruneSelection(opts);
+    const { pruneCaches } = await import("@cnbp/core");
+    const selection = await pruneSelection(opts);
     await onDriver(opts, async (driver) => {
       const report = await pruneCaches(driver, { selection, cacheRoot, dryRun: opts.dryRun ?? false });
       io.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : pruneText(report));
@@ -79,7 +71,8 @@ export function cacheCommands(io: Io, env: NodeJS.ProcessEnv = process.env): Com
   return [list, prune];
 }
 
-function pruneSelection(opts: PruneOptions): PruneSelection {
+async function pruneSelection(opts: PruneOptions): Promise<PruneSelection> {
+  const { InvalidReferenceError, parseDuration, parseReference } = await import("@cnbp/core");
   if (opts.all) {
     if (opts.image !== undefined || opts.olderThan !== undefined)
       throw new UsageError("cache prune: --all removes every cache, so it goes alone", {

@@ -3,20 +3,8 @@
  * `~/.config/cnbp/config.toml`): path, list, get, set, unset, and `trusted-builders add|remove|list` as pack has.
  */
 import { homedir } from "node:os";
-import {
-  addTrustedBuilder,
-  type CnbpConfig,
-  CnbpError,
-  type ConfigValue,
-  configFilePath,
-  getConfigValue,
-  listConfig,
-  loadConfig,
-  removeTrustedBuilder,
-  saveConfig,
-  setConfigValue,
-  unsetConfigValue,
-} from "@cnbp/core";
+import type { CnbpConfig, ConfigValue } from "@cnbp/core";
+import { CnbpError } from "@cnbp/core/errors";
 import { Command } from "commander";
 import type { Io } from "../io.js";
 
@@ -28,13 +16,19 @@ Keys:
   trusted-builders           builders whose creator may run with registry credentials (a comma list on set)
   drivers.<driver>.<option>  an option of a driver (\`cnbp driver info <driver>\` lists them)`;
 
+/** Core's config module, loaded when a config command runs. */
+const settings = () => import("@cnbp/core/config");
+type Settings = Awaited<ReturnType<typeof settings>>;
+
 export function configCommand(io: Io, env: NodeJS.ProcessEnv = process.env): Command {
-  const path = () => configFilePath(env, homedir());
+  const path = async () => (await settings()).configFilePath(env, homedir());
+  const load = async () => (await settings()).loadConfig(await path());
   /** Loads the file, applies `change` and writes the result back (only when something changed). */
-  const update = async (change: (values: CnbpConfig) => CnbpConfig) => {
-    const config = await loadConfig(path());
-    const next = change(config.values);
-    if (next !== config.values) await saveConfig(config.path, next);
+  const update = async (change: (values: CnbpConfig, s: Settings) => CnbpConfig) => {
+    const s = await settings();
+    const config = await s.loadConfig(await path());
+    const next = change(config.values, s);
+    if (next !== config.values) await s.saveConfig(config.path, next);
   };
   const ours = (command: Command) =>
     command
@@ -49,7 +43,7 @@ export function configCommand(io: Io, env: NodeJS.ProcessEnv = process.env): Com
       new Command("add")
         .description("Trust a builder: cnbp build runs its creator in one container")
         .argument("<image>", "the builder image")
-        .action((image: string) => update((values) => addTrustedBuilder(values, image))),
+        .action((image: string) => update((values, s) => s.addTrustedBuilder(values, image))),
     ),
   );
   trusted.addCommand(
@@ -57,14 +51,13 @@ export function configCommand(io: Io, env: NodeJS.ProcessEnv = process.env): Com
       new Command("remove")
         .description("Stop trusting a builder")
         .argument("<image>", "the builder image")
-        .action((image: string) => update((values) => removeTrustedBuilder(values, image))),
+        .action((image: string) => update((values, s) => s.removeTrustedBuilder(values, image))),
     ),
   );
   trusted.addCommand(
     ours(
       new Command("list").description("List the trusted builders, one a line").action(async () => {
-        for (const image of (await loadConfig(path())).values["trusted-builders"] ?? [])
-          io.stdout.write(`${image}\n`);
+        for (const image of (await load()).values["trusted-builders"] ?? []) io.stdout.write(`${image}\n`);
       }),
     ),
   );
@@ -74,35 +67,36 @@ export function configCommand(io: Io, env: NodeJS.ProcessEnv = process.env): Com
   );
   config.addHelpText("after", KEYS_HELP);
   for (const c of [
-    new Command("path").description("Print where the config file is").action(() => {
-      io.stdout.write(`${path()}\n`);
+    new Command("path").description("Print where the config file is").action(async () => {
+      io.stdout.write(`${await path()}\n`);
     }),
     new Command("list").description("Print every setting as key = value").action(async () => {
-      printSettings(io, (await loadConfig(path())).values, "");
+      printSettings(io, await settings(), (await load()).values, "");
     }),
     new Command("get")
       .description("Print one setting (a list one item a line)")
       .argument("<key>", "a config key, e.g. driver or drivers.podman.bin")
       .action(async (key: string) => {
-        const config = await loadConfig(path());
-        const value = getConfigValue(config.values, key);
+        const s = await settings();
+        const config = await s.loadConfig(await path());
+        const value = s.getConfigValue(config.values, key);
         if (value === undefined)
           throw new CnbpError("CNBP_CONFIG_UNSET", `${key} is not set in ${config.path}`, {
             hints: [`set it with \`cnbp config set ${key} <value>\``],
           });
         if (Array.isArray(value)) for (const item of value) io.stdout.write(`${item}\n`);
-        else if (typeof value === "object") printSettings(io, config.values, `${key}.`);
+        else if (typeof value === "object") printSettings(io, s, config.values, `${key}.`);
         else io.stdout.write(`${value}\n`);
       }),
     new Command("set")
       .description("Set one setting")
       .argument("<key>", "a config key, e.g. driver or drivers.podman.bin")
       .argument("<value>", "its value (trusted-builders: a comma list)")
-      .action((key: string, value: string) => update((values) => setConfigValue(values, key, value))),
+      .action((key: string, value: string) => update((values, s) => s.setConfigValue(values, key, value))),
     new Command("unset")
       .description("Remove one setting")
       .argument("<key>", "a config key, e.g. driver or drivers.podman")
-      .action((key: string) => update((values) => unsetConfigValue(values, key))),
+      .action((key: string) => update((values, s) => s.unsetConfigValue(values, key))),
     trusted,
   ])
     config.addCommand(ours(c));
@@ -117,7 +111,7 @@ function literal(value: ConfigValue): string {
 }
 
 /** The settings whose key starts with `prefix`, as `key = value` lines. */
-function printSettings(io: Io, values: CnbpConfig, prefix: string): void {
-  for (const [key, value] of listConfig(values))
+function printSettings(io: Io, s: Settings, values: CnbpConfig, prefix: string): void {
+  for (const [key, value] of s.listConfig(values))
     if (key.startsWith(prefix)) io.stdout.write(`${key} = ${literal(value)}\n`);
 }

@@ -5,20 +5,16 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  CnbpError,
-  type Discovery,
+import type {
+  Discovery,
   DriverDiscovery,
-  type FoundDriver,
-  findDriver,
-  type InstalledPackage,
-  importDriver,
-  optionsJsonSchema,
+  FoundDriver,
+  InstalledPackage,
   PluginInstaller,
-  type PluginSource,
-  type RemovedPackage,
-  UsageError,
+  PluginSource,
+  RemovedPackage,
 } from "@cnbp/core";
+import { CnbpError, UsageError } from "@cnbp/core/errors";
 import { Command } from "commander";
 import { EXIT, type Io, type Outcome } from "../io.js";
 
@@ -50,14 +46,16 @@ export function builtinDriverDirs(): string[] {
 export function driverCommands(
   io: Io,
   outcome: Outcome,
-  discovery: () => DriverDiscovery = () => new DriverDiscovery(builtinDriverDirs()),
-  installer: () => PluginInstaller = () => new PluginInstaller({ builtinPackageDirs: builtinDriverDirs() }),
+  discovery: () => Promise<DriverDiscovery> = async () =>
+    new (await import("@cnbp/core")).DriverDiscovery(builtinDriverDirs()),
+  installer: () => Promise<PluginInstaller> = async () =>
+    new (await import("@cnbp/core")).PluginInstaller({ builtinPackageDirs: builtinDriverDirs() }),
 ): Command[] {
   const list = new Command("list")
     .description("List the drivers cnbp finds: built-in, in the plugin folder and on CNBP_PLUGIN_PATH")
     .option("--json", "print the result as JSON on stdout")
     .action(async (opts: { json?: boolean }) => {
-      const found = await discovery().discover();
+      const found = await (await discovery()).discover();
       if (opts.json) return void io.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
       printProblems(io, found);
       if (found.drivers.length === 0) return void io.stdout.write("no drivers found\n");
@@ -68,8 +66,9 @@ export function driverCommands(
     .argument("<name>", "the driver's name, as `cnbp driver list` shows it")
     .option("--json", "print the result as JSON on stdout")
     .action(async (name: string, opts: { json?: boolean }) => {
-      const drivers = discovery();
+      const drivers = await discovery();
       const found = await drivers.discover();
+      const { findDriver } = await import("@cnbp/core");
       const driver = findDriver(found, name);
       if (!driver) throw notFound(name, found, drivers.sources());
       const details = await describe(driver);
@@ -92,7 +91,10 @@ export function driverCommands(
     )
     .action(async (spec: string, opts: { registry?: string; json?: boolean }) => {
       if (opts.registry !== undefined) checkRegistry(opts.registry);
-      const installed = await installer().install(spec, opts.registry ? { registry: opts.registry } : {});
+      const installed = await (await installer()).install(
+        spec,
+        opts.registry ? { registry: opts.registry } : {},
+      );
       if (opts.json) return void io.stdout.write(`${JSON.stringify(installed, null, 2)}\n`);
       io.stdout.write(installedText(installed));
     });
@@ -101,7 +103,7 @@ export function driverCommands(
     .argument("<name>", "a driver's name, as `cnbp driver list` shows it, or its package's name")
     .option("--json", "print the result as JSON on stdout")
     .action(async (name: string, opts: { json?: boolean }) => {
-      const removed = await installer().remove(name);
+      const removed = await (await installer()).remove(name);
       if (opts.json) return void io.stdout.write(`${JSON.stringify(removed, null, 2)}\n`);
       io.stdout.write(removedText(removed));
     });
@@ -133,6 +135,7 @@ type Details = FoundDriver & { readonly options: unknown };
 /** What list shows, plus the options schema; a module that does not load makes the driver broken. */
 async function describe(driver: FoundDriver): Promise<Details> {
   if (driver.status !== "ok") return { ...driver, options: null };
+  const { importDriver, optionsJsonSchema } = await import("@cnbp/core");
   try {
     const imported = await importDriver(driver);
     return {

@@ -1,13 +1,5 @@
 /** `cnbp inspect <image>`: what an app image built by buildpacks holds, in the driver's store and its registry (pack inspect). */
-import {
-  type AppImageInspection,
-  type AppImageLookup,
-  type AppImageModule,
-  DockerKeychain,
-  inspectAppImage,
-  openDriver,
-  RegistryClient,
-} from "@cnbp/core";
+import type { AppImageInspection, AppImageLookup, AppImageModule } from "@cnbp/core";
 import { Command, Option } from "commander";
 import type { Io } from "../io.js";
 import { builtinDriverDirs } from "./driver.js";
@@ -38,6 +30,7 @@ export function inspectImageCommand(io: Io, env: NodeJS.ProcessEnv = process.env
         "that registry (REMOTE). Exits 1 when neither has an app image of that name.",
     );
   return addDriverOptions(command).action(async (image: string, opts: Options) => {
+    const { DockerKeychain, inspectAppImage, openDriver, RegistryClient } = await import("@cnbp/core");
     const opened = await openDriver({
       flags: driverFlags(opts),
       env,

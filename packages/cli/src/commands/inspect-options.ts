@@ -1,12 +1,5 @@
 /** The options `builder inspect` and `buildpack inspect` share: the output format, the order depth, the platform. */
-import {
-  DockerKeychain,
-  openDriver,
-  parsePlatform,
-  type ReadImageOptions,
-  RegistryClient,
-  type StoreAccess,
-} from "@cnbp/core";
+import type { ReadImageOptions, StoreAccess } from "@cnbp/core";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { builtinDriverDirs } from "./driver.js";
 import { addDriverOptions, type DriverFlags, driverFlags } from "./driver-options.js";
@@ -18,7 +11,11 @@ export interface InspectOptions extends DriverFlags {
 }
 
 /** Where and how the image is read: the user's registry credentials, the driver's store, the platform asked for. */
-export function readOptions(opts: InspectOptions, env: NodeJS.ProcessEnv = process.env): ReadImageOptions {
+export async function readOptions(
+  opts: InspectOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ReadImageOptions> {
+  const { DockerKeychain, parsePlatform, RegistryClient } = await import("@cnbp/core");
   return {
     registry: new RegistryClient({ keychain: new DockerKeychain({ env }) }),
     openStore: storeOf(opts, env),
@@ -31,6 +28,7 @@ export function readOptions(opts: InspectOptions, env: NodeJS.ProcessEnv = proce
 /** Opens the runtime driver's image store, for an image named without a registry host. */
 export function storeOf(opts: DriverFlags, env: NodeJS.ProcessEnv = process.env): () => Promise<StoreAccess> {
   return async () => {
+    const { openDriver } = await import("@cnbp/core/config");
     const { driver, name } = await openDriver({
       flags: driverFlags(opts),
       env,

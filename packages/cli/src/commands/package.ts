@@ -5,7 +5,8 @@
  */
 import { stat } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
-import { createPackage, type ModuleKind, type Output, UsageError } from "@cnbp/core";
+import type { ModuleKind, Output } from "@cnbp/core";
+import { UsageError } from "@cnbp/core/errors";
 import { Command, Option } from "commander";
 import type { Io } from "../io.js";
 import {
@@ -60,10 +61,11 @@ export function packageCommand(kind: ModuleKind, io: Io, env: NodeJS.ProcessEnv 
     .option("--json", "print the result as JSON on stdout");
   return addDriverOptions(cmd).action(async (name: string, opts: Options) => {
     const output = await packageOutput(command, name, opts, io);
-    const author = (to: Output, store?: StoreSource) =>
+    const { createPackage } = await import("@cnbp/core");
+    const author = async (to: Output, store?: StoreSource) =>
       createPackage(
         { kind, config: opts.config, output: to, labels: opts.label },
-        authoringOptions(env, opts.target, store),
+        await authoringOptions(env, opts.target, store),
       );
     const image = output ? await author(output) : await saveToStore(name, opts, env, author);
     printAuthored(io, kind === "buildpack" ? "buildpackage" : "extension package", image, opts.json);

@@ -1,14 +1,7 @@
 /** `cnbp rebase <image>`: an app image put on a newer run image without rebuilding it (pack rebase). */
 import { homedir } from "node:os";
 import { join } from "node:path";
-import {
-  DockerKeychain,
-  type OpenedDriver,
-  openDriver,
-  type PullPolicy,
-  type RebaseAppReport,
-  rebaseApp,
-} from "@cnbp/core";
+import type { OpenedDriver, PullPolicy, RebaseAppReport } from "@cnbp/core";
 import { Command, Option } from "commander";
 import type { Io } from "../io.js";
 import { builtinDriverDirs } from "./driver.js";
@@ -59,6 +52,7 @@ export function rebaseCommand(io: Io, env: NodeJS.ProcessEnv = process.env): Com
     )
     .option("--json", "print a report as JSON");
   return addDriverOptions(command).action(async (image: string, opts: Options) => {
+    const { DockerKeychain, openDriver, rebaseApp } = await import("@cnbp/core");
     // a rebase in a registry needs no container engine
     const opened: OpenedDriver<"runtime"> | undefined = opts.publish
       ? undefined

@@ -1,16 +1,13 @@
-import {
-  ALL_KINDS,
-  type DependencyContainer,
-  type FileReport,
-  formatProblem,
-  LOGGER,
-  resolve,
-  validatePaths,
-} from "@cnbp/core";
+import type { AnyFileKind, DependencyContainer, FileReport } from "@cnbp/core";
+import { formatProblem } from "@cnbp/core/errors";
 import { Command } from "commander";
 import { EXIT, type Io, type Outcome } from "../io.js";
 
-export function validateCommand(io: Io, outcome: Outcome, container: () => DependencyContainer): Command {
+export function validateCommand(
+  io: Io,
+  outcome: Outcome,
+  container: () => Promise<DependencyContainer>,
+): Command {
   return new Command("validate")
     .description(
       "Validate CNB files (buildpack.toml, builder.toml, project.toml, analyzed.toml, ...) against the spec",
@@ -26,10 +23,11 @@ export function validateCommand(io: Io, outcome: Outcome, container: () => Depen
     .option("--list-kinds", "list the kinds of file cnbp validates")
     .addHelpText("after", "\nExits 1 at the first invalid file, after printing every problem in it.")
     .action(async (paths: string[], opts: Options, cmd: Command) => {
-      if (opts.listKinds) return listKinds(io, opts.json);
+      const { ALL_KINDS, LOGGER, resolve, validatePaths } = await import("@cnbp/core");
+      if (opts.listKinds) return listKinds(io, ALL_KINDS, opts.json);
       if (paths.length === 0)
         cmd.error("error: give at least one file or directory to validate", { exitCode: 2 });
-      const log = resolve(container(), LOGGER).child({ command: "validate" });
+      const log = resolve(await container(), LOGGER).child({ command: "validate" });
       log.debug({ paths, kind: opts.kind }, "validating");
       const reports = await validatePaths(paths, {
         kind: opts.kind,
@@ -55,8 +53,8 @@ function printReport(io: Io, report: FileReport): void {
   for (const problem of report.problems) io.stderr.write(`${formatProblem(problem)}\n`);
 }
 
-function listKinds(io: Io, json: boolean | undefined): void {
-  const kinds = ALL_KINDS.map((k) => ({
+function listKinds(io: Io, all: readonly AnyFileKind[], json: boolean | undefined): void {
+  const kinds = all.map((k) => ({
     kind: k.name,
     format: k.format,
     fileNames: k.fileNames,
