@@ -1,0 +1,205 @@
+/**
+ * `cnbp build --driver k8s` as a user runs it against a cluster: through the tests' stand-in Kubernetes API
+ * server (test/k8s-apiserver, Pods run by Podman) with an ordinary kubeconfig, a builder made by
+ * `cnbp builder create` on the busybox stack in the local registry. The image is published and runs; a rebuild
+ * reuses every layer from the cache's PVC; a failing buildpack, Ctrl-C and what the driver cannot do are clear
+ * errors; nothing but the cache's PVC is left in the cluster or in Podman.
+ */
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI, cnbp, inRegistry, REGISTRY, RUN_ID, STACKS } from "#test-utils";
+import { type ApiServer, startApiServer, writeKubeconfig } from "./k8s-apiserver/index.js";
+
+const BUILDER = `${REGISTRY}/cnbp-test/${RUN_ID}/k8s-builder:1`;
+const appImage = (name: string) => `${REGISTRY}/cnbp-test/${RUN_ID}/k8s-${name}:1`;
+/** The build's namespace, given as a driver option (the kubeconfig's context names another). */
+const NAMESPACE = `e2e-${RUN_ID}`;
+/** The persistent volume a build keeps (its cache), by the name cnbp gives it. */
+const isCache = (name: string) => name.startsWith("cnbp-cache-");
+
+/** A runtime buildpack (cached build+launch layer) and the app's (launch layer, process, failure, slowness). */
+const FILES: Record<string, string> = {
+  "bp/runtime/buildpack.toml":
+    'api = "0.10"\n[buildpack]\nid = "ex/runtime"\nversion = "1.0.0"\n[[targets]]\nos = "linux"\n',
+  "bp/runtime/bin/detect": '#!/bin/sh\nprintf "[[provides]]\\nname = \\"runtime\\"\\n" > "$2"\n',
+  "bp/runtime/bin/build": [
+    "#!/bin/sh",
+    "set -eu",
+    'rt="$CNB_LAYERS_DIR/rt"',
+    'if [ -x "$rt/bin/hello-rt" ]; then echo "runtime: kept from the cache"; else',
+    '  echo "runtime: installing"',
+    '  mkdir -p "$rt/bin"',
+    '  printf \'#!/bin/sh\\necho "runtime says hello $*"\\n\' > "$rt/bin/hello-rt"',
+    '  chmod +x "$rt/bin/hello-rt"',
+    "fi",
+    'printf "[types]\\nlaunch = true\\nbuild = true\\ncache = true\\n" > "$rt.toml"',
+    "",
+  ].join("\n"),
+  "bp/app/buildpack.toml":
+    'api = "0.12"\n[buildpack]\nid = "ex/app"\nversion = "1.0.0"\n[[targets]]\nos = "linux"\n',
+  "bp/app/bin/detect":
+    '#!/bin/sh\n[ -f app.txt ] || exit 100\nprintf "[[requires]]\\nname = \\"runtime\\"\\n" > "$2"\n',
+  "bp/app/bin/build": [
+    "#!/bin/sh",
+    "set -eu",
+    'echo "app: building $(cat app.txt)"',
+    '[ ! -f slow.txt ] || { echo "app: sleeping"; sleep 120; }',
+    '[ ! -f fail.txt ] || { echo "app: fail.txt says to fail" >&2; exit 7; }',
+    'printf \'[[processes]]\\ntype = "web"\\ncommand = ["hello-rt"]\\nargs = ["from", "k8s"]\\ndefault = true\\n\' > "$CNB_LAYERS_DIR/launch.toml"',
+    "",
+  ].join("\n"),
+  "ext/extension.toml":
+    'api = "0.10"\n[extension]\nid = "ex/ext"\nversion = "1.0.0"\n[[targets]]\nos = "linux"\n',
+  "ext/bin/detect": "#!/bin/sh\nexit 0\n",
+};
+
+let server: ApiServer;
+let dir: string;
+let env: Record<string, string>;
+let core: CoreV1Api;
+
+async function writeApp(name: string, files: Record<string, string>) {
+  const app = join(dir, name);
+  await mkdir(app, { recursive: true });
+  for (const [path, content] of Object.entries(files)) await writeFile(join(app, path), content);
+  return app;
+}
+
+const buildArgs = (image: string, app: string, extra: readonly string[]) => [
+  ...["build", image, "--path", app, "--builder", BUILDER, "--driver", "k8s"],
+  // the registry on the host's loopback is reached from the Pods through the node's network
+  ...["--driver-opt", `namespace=${NAMESPACE}`, "--network", "host", ...extra],
+];
+const build = (image: string, app: string, extra: readonly string[] = ["--publish"]) =>
+  cnbp(buildArgs(image, app, extra), { env });
+
+const podman = (args: readonly string[]) => execa("podman", args, { reject: false });
+const names = (out: string) => out.split("\n").filter(Boolean);
+
+/** What the cluster and the Podman behind it hold for the namespace, but the cache's PVC and its volume. */
+async function leftovers() {
+  const byName = (items: { metadata?: { name?: string } }[]) =>
+    items.map((o) => o.metadata?.name ?? "").filter((n) => !isCache(n));
+  const prefix = `name=^k8s-${NAMESPACE}-`;
+  return {
+    pods: byName((await core.listNamespacedPod({ namespace: NAMESPACE })).items),
+    claims: byName((await core.listNamespacedPersistentVolumeClaim({ namespace: NAMESPACE })).items),
+    secrets: byName((await core.listNamespacedSecret({ namespace: NAMESPACE })).items),
+    podmanPods: names((await podman(["pod", "ps", "-q", "--filter", prefix])).stdout),
+    podmanContainers: names((await podman(["ps", "-a", "-q", "--filter", prefix])).stdout),
+    podmanVolumes: names((await podman(["volume", "ls", "-q", "--filter", prefix])).stdout).filter(
+      (v) => !isCache(v.slice(`k8s-${NAMESPACE}-`.length)),
+    ),
+  };
+}
+const NOTHING = {
+  pods: [],
+  claims: [],
+  secrets: [],
+  podmanPods: [],
+  podmanContainers: [],
+  podmanVolumes: [],
+};
+
+/** The image's manifest digest in the registry, or undefined when the registry has no such image. */
+async function registryDigest(image: string) {
+  const r = await execa(
+    "skopeo",
+    ["inspect", "--tls-verify=false", "--format", "{{.Digest}}", `docker://${image}`],
+    {
+      reject: false,
+    },
+  );
+  return r.exitCode === 0 ? r.stdout : undefined;
+}
+
+beforeAll(async () => {
+  server = await startApiServer();
+  dir = await mkdtemp(join(tmpdir(), "cnbp-build-k8s-"));
+  const kubeconfig = join(dir, "kubeconfig");
+  await writeKubeconfig(kubeconfig, { server: server.url, namespace: "default" });
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  core = kc.makeApiClient(CoreV1Api);
+  // the cluster's settings where a user keeps them: the config file's [drivers.k8s] (helper: the busybox stack)
+  await writeFile(
+    join(dir, "config.toml"),
+    `[drivers.k8s]\nkubeconfig = "${kubeconfig}"\nhelperImage = "${inRegistry(STACKS.busybox.run)}"\n`,
+  );
+  env = {
+    ...(process.env as Record<string, string>),
+    CNBP_CACHE_DIR: join(dir, "cache"),
+    CNBP_CONFIG: join(dir, "config.toml"),
+  };
+  for (const [path, content] of Object.entries(FILES)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+    if (path.includes("/bin/")) await chmod(join(dir, path), 0o755);
+  }
+  await writeFile(
+    join(dir, "builder.toml"),
+    [
+      '[[buildpacks]]\nuri = "bp/runtime"',
+      '[[buildpacks]]\nuri = "bp/app"',
+      '[[order]]\n[[order.group]]\nid = "ex/runtime"\nversion = "1.0.0"\n[[order.group]]\nid = "ex/app"\nversion = "1.0.0"',
+      `[build]\nimage = "${inRegistry(STACKS.busybox.build)}"`,
+      `[run]\n[[run.images]]\nimage = "${inRegistry(STACKS.busybox.run)}"`,
+      "",
+    ].join("\n"),
+  );
+  const made = await cnbp(
+    ["builder", "create", BUILDER, "--config", join(dir, "builder.toml"), "--publish"],
+    { env },
+  );
+  expect(made.exitCode, made.stderr).toBe(0);
+});
+
+afterAll(async () => {
+  // the caches' PVCs the builds kept, then every Podman object the stand-in made
+  for (const c of (await core?.listNamespacedPersistentVolumeClaim({ namespace: NAMESPACE }))?.items ?? [])
+    await core.deleteNamespacedPersistentVolumeClaim({ name: c.metadata?.name ?? "", namespace: NAMESPACE });
+  await server?.close();
+  // the images the stand-in's Pods pulled into Podman's store
+  const pulled = await podman(["images", "-q", "--filter", `reference=${REGISTRY}/cnbp-test/${RUN_ID}/*`]);
+  if (names(pulled.stdout).length > 0) await podman(["rmi", "-f", ...new Set(names(pulled.stdout))]);
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("cnbp build --driver k8s", () => {
+  const APP_IMAGE = appImage("app");
+  let app: string;
+
+  it("builds through Pods and publishes an image that runs", async () => {
+    app = await writeApp("app", { "app.txt": "v1" });
+    const r = await build(APP_IMAGE, app);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const lines = r.stdout.split("\n");
+    expect(lines).toContain("runtime: installing");
+    expect(lines).toContain("app: building v1");
+    expect(
+      lines
+        .filter((l) => l.startsWith("[cnbp] ") && l.includes(" done in "))
+        .map((l) => l.replace(/ in [\d.]+ s$/, "")),
+    ).toEqual([
+      "[cnbp] analyze done",
+      "[cnbp] detect done",
+      "[cnbp] restore done",
+      "[cnbp] build done",
+      "[cnbp] export done",
+    ]);
+    const digest = await registryDigest(APP_IMAGE);
+    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(lines.filter(Boolean).at(-1)).toMatch(
+      new RegExp(`^Built ${APP_IMAGE.replace(/[.:/]/g, "\\$&")}, pushed to its registry, in [\\d.]+ s`),
+    );
+    expect(await podman(["run", "--rm", "--tls-verify=false", "--pull", "always", APP_IMAGE])).toMatchObject({
+      exitCode: 0,
+      stdout: "runtime says hello from k8s",
+    });
+    expect(await leftovers()).toEqual(NOTHING);
+  });
+});
