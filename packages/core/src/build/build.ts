@@ -36,6 +36,7 @@ import {
   readExtensions,
 } from "./extend.js";
 import { type BuildpackChoice, type PreparedBuildpacks, prepareBuildpacks } from "./extra-buildpacks.js";
+import { sharesStore } from "./image-moves.js";
 import { canonical, importExported, layoutRepoDir, stageImage } from "./layout-repo.js";
 import { type ResolvedLifecycleImage, resolveLifecycleImage } from "./lifecycle-image.js";
 import { PhaseClock, type PhaseTiming } from "./phase-clock.js";
@@ -385,6 +386,16 @@ function extenderFor(
   const order = extra?.order ? (extra.order["order-extensions"] ?? []) : builder.info.extensionOrder;
   if (order.length === 0) return undefined;
   const extender = req.extender ?? (isBuildDriver(driver) ? driver : undefined);
+  // extended images reach the runtime driver in a store they share or as OCI layouts: a registry-only driver
+  // (Kubernetes) takes neither, whichever driver applies the Dockerfiles
+  if (driver.capabilities.registryOnly && !(extender && sharesStore(driver, extender)))
+    throw new CnbpError(
+      "CNBP_UNSUPPORTED",
+      `${withExtensions(req, builder)}, and driver ${driver.name} ${
+        extender ? `cannot run the images --extend-driver ${extender.name} makes` : "cannot apply Dockerfiles"
+      }: it takes images only from registries`,
+      { hints: ["build with --driver podman or --driver docker, which apply the Dockerfiles themselves"] },
+    );
   if (!extender)
     throw new CnbpError(
       "CNBP_UNSUPPORTED",
