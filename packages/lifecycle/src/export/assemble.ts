@@ -23,6 +23,7 @@ import type { Log } from "../log.js";
 import { BadSlicePattern, sliceAppDir } from "./app-slices.js";
 import { type BuildpackLayers, type GroupBuildpack, readBuildpackLayers } from "./buildpack-layers.js";
 import type { LabelBuildpack, LabelLayer, LayersRecord } from "./labels.js";
+import { recordedLauncherDiffId } from "./launcher-record.js";
 import type { BuiltLayer, LayerFactory } from "./layer-factory.js";
 import { launcherParts, processTypesParts } from "./lifecycle-layers.js";
 
@@ -196,16 +197,20 @@ export async function assembleLayers(input: AssembleInput): Promise<Assembled> {
   if (reusedApp > 0) log.info(`Reusing ${reusedApp}/${lists.length} app layer(s)`);
   if (reusedApp < lists.length) log.info(`Adding ${lists.length - reusedApp}/${lists.length} app layer(s)`);
 
-  // 4. the launcher
+  // 4. the launcher: not even made when its record says the previous image has it
   if (!(await isFile(input.launcherPath))) fail(`the launcher ${input.launcherPath} is not a file`);
-  const launcher = addOrReuse(
-    await factory.parts(
-      "buildpacksio/lifecycle:launcher",
-      CreatedBy.launcher,
-      launcherParts(input.launcherPath),
-    ),
-    orig?.launcher?.sha,
-  );
+  const launcherId = "buildpacksio/lifecycle:launcher";
+  const recorded = await recordedLauncherDiffId(input.launcherPath);
+  const kept = recorded && recorded === orig?.launcher?.sha ? previousLayer(recorded) : undefined;
+  let launcher: ExportedLayer;
+  if (recorded && kept) {
+    log.info(`Reusing layer '${launcherId}'`);
+    log.debug(`Layer '${launcherId}' SHA: ${recorded}`);
+    launcher = { id: launcherId, createdBy: CreatedBy.launcher, diffId: recorded, reused: true, ...kept };
+  } else {
+    const built = await factory.parts(launcherId, CreatedBy.launcher, launcherParts(input.launcherPath));
+    launcher = addOrReuse(built, orig?.launcher?.sha);
+  }
   layers.push(launcher);
 
   // 5. the config dir (metadata.toml, for the launcher)

@@ -58,6 +58,16 @@ const fail = (message: string, code: number = ExitCode.failed): never => {
 
 export async function creator(argv: readonly string[], env: Env): Promise<void> {
   const { api, flags, inputs, log } = startPhase("creator", argv, env, CREATOR_FLAGS);
+  // as the Go lifecycle's debug log times its phases; the first line says how long Node took to get here
+  log.debug(`Timer: Creator started ${seconds(performance.now())} after its process`);
+  const timed = async <T>(phase: string, run: () => Promise<T>): Promise<T> => {
+    const start = performance.now();
+    try {
+      return await run();
+    } finally {
+      log.debug(`Timer: ${phase} ran for ${seconds(performance.now() - start)}`);
+    }
+  };
   if (flags.positionals.length !== 1) {
     fail(
       `expected exactly one argument, the output image; got ${flags.positionals.length}`,
@@ -90,9 +100,9 @@ export async function creator(argv: readonly string[], env: Env): Promise<void> 
   ];
 
   log.info("===> ANALYZING");
-  await analyzer(argsFor(ANALYZER_FLAGS, [image]), phaseEnv);
+  await timed("Analyzer", () => analyzer(argsFor(ANALYZER_FLAGS, [image]), phaseEnv));
   log.info("===> DETECTING");
-  const detected = await runDetection(api, inputs, phaseEnv, log, user);
+  const detected = await timed("Detector", () => runDetection(api, inputs, phaseEnv, log, user));
   if (detected.extensions.length > 0) {
     fail(
       `the selected group has image extensions (${detected.extensions.map((e) => `${e.id}@${e.version}`).join(", ")}), which the creator cannot apply: run the phases one by one`,
@@ -100,15 +110,17 @@ export async function creator(argv: readonly string[], env: Env): Promise<void> 
     );
   }
   log.info("===> RESTORING");
-  await restorer(argsFor(RESTORER_FLAGS), phaseEnv);
+  await timed("Restorer", () => restorer(argsFor(RESTORER_FLAGS), phaseEnv));
   log.info("===> BUILDING");
-  await builder(argsFor(BUILDER_FLAGS), phaseEnv);
+  await timed("Builder", () => builder(argsFor(BUILDER_FLAGS), phaseEnv));
   log.info("===> EXPORTING");
   // the exporter takes the run image from analyzed.toml and the tags as more image arguments
   given.delete("run-image");
   given.delete("tag");
-  await exporter(argsFor(EXPORTER_FLAGS, [image, ...inputs.tags]), phaseEnv);
+  await timed("Exporter", () => exporter(argsFor(EXPORTER_FLAGS, [image, ...inputs.tags]), phaseEnv));
 }
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(3)}s`;
 
 /** A parsed flag value back as Go-style arguments. */
 function toArgs(spec: FlagSpec, value: string | boolean | string[] | undefined): string[] {

@@ -21,6 +21,7 @@ import {
 } from "@cnbp/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { globMatcher, sliceAppDir } from "../export/app-slices.js";
+import { LAUNCHER_RECORD, recordLauncherLayer } from "../export/launcher-record.js";
 import { LayerFactory } from "../export/layer-factory.js";
 import { launcherParts } from "../export/lifecycle-layers.js";
 import { analyzer } from "./analyzer.js";
@@ -367,6 +368,36 @@ describe("exporter", () => {
       });
     } finally {
       await run("mv", [kept, nodeDir]);
+    }
+  });
+
+  it("reuses the launcher layer its record names without reading the runtime: a same-size change goes unseen, a new size does not", async () => {
+    const tree = join(dir, "recorded-launcher");
+    const treeLauncher = join(tree, "launcher");
+    await writeFiles(tree, { "runtime/node": "node v1\n" });
+    await copyFile("/bin/busybox", treeLauncher);
+    const exportWith = async () => {
+      await analyze(IMAGE);
+      const result = await exportImage(["-run", runTomlPath, "-launcher", treeLauncher, IMAGE], env());
+      return result.layers.find((l) => l.id === "buildpacksio/lifecycle:launcher");
+    };
+    try {
+      const made = await exportWith();
+      expect(made?.origin).toBe("new");
+      const record = await recordLauncherLayer(treeLauncher);
+      expect(record.diffId).toBe(made?.diffId);
+      await writeFile(join(tree, LAUNCHER_RECORD), JSON.stringify(record));
+
+      await writeFile(join(tree, "runtime", "node"), "node v2\n");
+      expect(await exportWith()).toMatchObject({ origin: "reused", diffId: made?.diffId, bytesWritten: 0 });
+      await writeFile(join(tree, "runtime", "node"), "node v10\n");
+      const remade = await exportWith();
+      expect(remade?.origin).toBe("new");
+      expect(remade?.diffId).not.toBe(made?.diffId);
+    } finally {
+      // the tests below build on the image with the usual launcher
+      await analyze(IMAGE);
+      await exportTo([IMAGE]);
     }
   });
 
