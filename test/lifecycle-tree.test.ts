@@ -55,6 +55,7 @@ describe("the /cnb/lifecycle tree", () => {
       "/detector",
       "/exporter",
       "/launcher",
+      "/launcher-layer.json",
       "/lifecycle",
       "/lifecycle.toml",
       "/rebaser",
