@@ -45,6 +45,30 @@ function need(tool, pkg) {
 }
 
 /**
+ * @cnbp/core's modules as free of side effects, so that the bundle leaves out those the lifecycle does not use
+ * (the CLI's logging and DI, with pino and tsyringe): less for Node to compile and run at every phase's start.
+ */
+const CORE_SOURCE = /\/packages\/core\/src\//;
+const coreSideEffectFree = {
+  name: "core-side-effect-free",
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === coreSideEffectFree) return undefined;
+      if (!CORE_SOURCE.test(args.importer) && !args.path.startsWith("@cnbp/core")) return undefined;
+      const resolved = await build.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: coreSideEffectFree,
+      });
+      if (resolved.errors.length > 0) return { errors: resolved.errors };
+      const { path, namespace, external, sideEffects } = resolved;
+      return { path, namespace, external, sideEffects: CORE_SOURCE.test(path) ? false : sideEffects };
+    });
+  },
+};
+
+/**
  * One ESM file for Node 22 that the kernel starts through its `#!` line (the entry's own `#!/usr/bin/env node`
  * would need an env and a node on PATH); `require` is given to the CommonJS dependencies.
  */
@@ -68,6 +92,7 @@ async function bundle(entry, outfile) {
       ].join("\n"),
     },
     logLevel: "warning",
+    plugins: [coreSideEffectFree],
   });
   const code = result.outputFiles[0].text.replace(/^#!.*\n/, "");
   writeFileSync(outfile, `#!${RUNTIME_DIR}/node\n${code}`, { mode: 0o755 });
