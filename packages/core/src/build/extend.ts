@@ -10,7 +10,7 @@
  * when the two do not share one.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type {
   BindMount,
@@ -167,10 +167,14 @@ export async function extendRunImage(ctx: ExtendContext, ext: Extensions): Promi
     .digest("hex")
     .slice(0, 24);
   const cached = await cachedSparseRunImage(join(ctx.cacheRoot, "extended-run"), key, async (outDir) => {
-    // only the added layers are compressed, by writeSparseRunImage: the export leaves them as they are
-    const layout = join(ctx.scratch, "extended-layout");
-    await ctx.extender.images.exportOciLayout(chain.image.id, layout, { name: "extended" });
-    return writeSparseRunImage({ extendedLayout: layout, image: "extended", ...sparse, outDir });
+    // exported beside the entry, so that its blobs are hard-linked into the entry rather than copied
+    const layout = join(outDir, "..", `${basename(outDir)}-export`);
+    try {
+      await ctx.extender.images.exportOciLayout(chain.image.id, layout, { name: "extended" });
+      return await writeSparseRunImage({ extendedLayout: layout, image: "extended", ...sparse, outDir });
+    } finally {
+      await rm(layout, { recursive: true, force: true });
+    }
   });
   if (cached.reused) ctx.note(`extended run image unchanged, reusing its layout for the exporter`);
   // the entry holding the one `<digest>` dir is mounted as `<extended>/run`: engines' `-v` syntax takes

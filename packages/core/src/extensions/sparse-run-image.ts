@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { CnbpError } from "../errors.js";
 import { CNB_EPOCH } from "../image/layer/common.js";
 import { OciLayout } from "../image/layout/layout.js";
-import type { OciLayoutReader } from "../image/layout/reader.js";
+import { blobPath } from "../image/layout/reader.js";
 import { type Descriptor, type Digest, type ImageConfig, MediaType, ociLayerType } from "../image/oci.js";
 import { isRootUser, RESET_USER_HINT } from "./rules.js";
 
@@ -22,7 +22,10 @@ const UNCOMPRESSED: readonly string[] = [MediaType.ociLayer, "application/vnd.do
 const GZIPPED: readonly string[] = [MediaType.ociLayerGzip, MediaType.dockerLayerGzip];
 
 export interface SparseRunImageInput {
-  /** An OCI layout holding the whole extended image (it may hold other images too). */
+  /**
+   * An OCI layout holding the whole extended image (it may hold other images too), just exported and not
+   * changed afterwards: its gzip blobs are hard-linked into the sparse layout where the filesystem allows.
+   */
   readonly extendedLayout: string;
   /** The extended image's `org.opencontainers.image.ref.name` in that layout; default its only image. */
   readonly image?: string;
@@ -102,14 +105,18 @@ export function chainRebasable(
   );
 }
 
-/** Copies a gzip layer as it is; compresses an uncompressed one (its diff ID stays, its digest changes). */
+/**
+ * Takes a gzip layer as it is (hard-linked from the export just made, where the filesystem allows);
+ * compresses an uncompressed one (its diff ID stays, its digest changes).
+ */
 async function gzipped(
-  from: OciLayoutReader,
+  from: OciLayout,
   to: OciLayout,
   layer: Descriptor,
   diffId: Digest | undefined,
 ): Promise<Descriptor> {
-  if (GZIPPED.includes(layer.mediaType)) return ociNamed(await to.copyBlob(from, layer));
+  if (GZIPPED.includes(layer.mediaType))
+    return ociNamed(await to.linkBlob(join(from.dir, blobPath(layer.digest)), layer));
   if (!UNCOMPRESSED.includes(layer.mediaType)) {
     throw new CnbpError(
       "CNBP_UNSUPPORTED",
