@@ -22,8 +22,10 @@ export function puller(settings: PullSettings): Pull {
   const { policy, platform, keychain, signal, note } = settings;
   return async (images, ref) => {
     if (policy !== "always") {
+      // the store's copy as inspected: asking the store's pull again would inspect it once more
       const kept = await images.inspect(ref);
-      if (kept || policy === "never") return images.pull(ref, { policy });
+      if (kept) return kept;
+      if (policy === "never") return images.pull(ref, { policy });
     }
     const auth = keychain && (await pullAuth(keychain, ref));
     note(`pulling ${ref}`);
