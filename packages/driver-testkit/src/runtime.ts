@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import type { RuntimeDriver, VolumeSpec, Workspace } from "@cnbp/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ImageSource, imageSource } from "./image-source.js";
 import { type ImageStoreOptions, imageStoreTests } from "./images.js";
 import { runTests } from "./run-tests.js";
 import { CONTRACT_LABEL, DEFAULT_TEST_IMAGE, type LeakLister, ScratchDirs } from "./support.js";
@@ -13,8 +14,9 @@ import { volumeTests } from "./volume-tests.js";
 
 export interface RuntimeContractOptions extends ImageStoreOptions {
   /**
-   * An image already in the driver's store (steps never pull) with a POSIX `/bin/sh`, `cat`, `id`, `stat`,
-   * `printf`, `find`, `tail`, `cut` and `tr`; default DEFAULT_TEST_IMAGE.
+   * An image already in the driver's store (steps never pull; for a registry-only driver, a reference in a
+   * registry it pulls from) with a POSIX `/bin/sh`, `cat`, `id`, `stat`, `printf`, `find`, `tail`, `cut` and
+   * `tr`; default DEFAULT_TEST_IMAGE.
    */
   readonly image?: string;
   /**
@@ -28,9 +30,10 @@ type Factory = () => Promise<RuntimeDriver> | RuntimeDriver;
 
 /**
  * Declares, in the calling vitest file, every test a RuntimeDriver must pass: `info`, `workspace.run`,
- * put/get, volumes, dispose, `volumes.list/remove`, and the image store (imageStoreContract). `factory` makes the driver under test
- * (once, before the tests); the driver is disposed after them, and every workspace and image the suite
- * creates is removed even when a test fails.
+ * put/get, volumes, dispose, `volumes.list/remove`, and the image store (imageStoreContract). `factory` makes
+ * the driver under test once, while vitest collects the file (its capabilities decide which tests are
+ * declared: a registry-only driver gets those of a store that is its registries); the driver is disposed
+ * after the tests, and every workspace and image the suite creates is removed even when a test fails.
  */
 export function runtimeDriverContract(
   name: string,
@@ -66,6 +69,7 @@ export function imageStoreContract(
 }
 
 type Suite = Parameters<typeof runTests>[0] & Parameters<typeof imageStoreTests>[0];
+type SuiteBase = Omit<Suite, "source">;
 
 function declareSuite(
   title: string,
@@ -85,7 +89,7 @@ function declareSuite(
     if (!driver) throw new Error(`driver-testkit: the ${name} driver factory did not run`);
     return driver;
   };
-  const suite: Suite = {
+  const base: SuiteBase = {
     name,
     run,
     image: options.image ?? DEFAULT_TEST_IMAGE,
@@ -109,10 +113,20 @@ function declareSuite(
     await scratch.removeAll();
   };
 
-  describe(title, () => {
+  // vitest awaits an async describe while it collects: the driver's capabilities are known before declaring
+  describe(title, async () => {
+    const created = await factory();
+    driver = created;
+    let source: ImageSource;
+    try {
+      source = imageSource(name, created.capabilities, options.registry);
+    } catch (err) {
+      await created[Symbol.asyncDispose]();
+      throw err;
+    }
+
     beforeAll(async () => {
-      driver = await factory();
-      arch = (await driver.info()).arch;
+      arch = (await the().info()).arch;
     });
 
     afterAll(async () => {
@@ -120,7 +134,7 @@ function declareSuite(
       await driver?.[Symbol.asyncDispose]();
     });
 
-    declare(suite);
+    declare({ ...base, source });
 
     const leaks = options.leaks;
     if (leaks)
