@@ -8,27 +8,21 @@ import { fileURLToPath } from "node:url";
 import { DriverDiscovery, findDriver, loadDriver, type RuntimeDriver } from "@cnbp/core";
 import { runtimeDriverContract } from "@cnbp/driver-testkit";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { cnbp, type NpmRegistry, npmPack, REGISTRY, REPO_ROOT, startNpmRegistry } from "#test-utils";
 
 const SAMPLE = fileURLToPath(new URL("./fixtures/third-party-driver", import.meta.url));
 const BROKEN = fileURLToPath(new URL("./fixtures/broken-driver", import.meta.url));
 
-let tmp: string;
-let registry: NpmRegistry;
-let tarball: string;
-let integrity: string;
-
-beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), "cnbp-driver-install-"));
-  registry = await startNpmRegistry();
-  tarball = await npmPack(SAMPLE, tmp);
-  integrity = `sha512-${createHash("sha512")
-    .update(await readFile(tarball))
-    .digest("base64")}`;
-  await registry.publish(tarball);
-  await registry.publish(await npmPack(BROKEN, tmp));
-});
+// while the file is collected: the contract kit makes the podcli driver (installed from this registry) then
+const tmp = await mkdtemp(join(tmpdir(), "cnbp-driver-install-"));
+const registry: NpmRegistry = await startNpmRegistry();
+const tarball = await npmPack(SAMPLE, tmp);
+const integrity = `sha512-${createHash("sha512")
+  .update(await readFile(tarball))
+  .digest("base64")}`;
+await registry.publish(tarball);
+await registry.publish(await npmPack(BROKEN, tmp));
 
 afterAll(async () => {
   await registry?.stop();
