@@ -41,7 +41,9 @@ export async function buildImage(
   const tmp = await mkdtemp(join(tmpdir(), "cnbp-buildah-build-"));
   try {
     const iidfile = join(tmp, "iid");
-    const before = await imageIds(cli);
+    // without the step cache buildah commits no step image, so a failure leaves none to find
+    const stepCache = req.stepCache ?? true;
+    const before = stepCache ? await imageIds(cli) : undefined;
     // SIGTERM lets buildah remove its working container (measured: ~3 s while a RUN sleeps)
     const proc = spawnBuildah(cli, budArgs(req, iidfile, isolation), {
       stdin: "ignore",
@@ -58,12 +60,12 @@ export async function buildImage(
     const r = await proc;
     // an abort after buildah finished leaves the build done: only a stopped build is cancelled
     if (r.isCanceled) {
-      await removeNewStepImages(cli, before, req.labels ?? {});
+      if (before) await removeNewStepImages(cli, before, req.labels ?? {});
       throw cancelled(OP);
     }
     if (r.failed && r.exitCode === undefined) throw unavailable(cli, OP, r.cause ?? r);
     if (r.exitCode !== 0) {
-      await removeNewStepImages(cli, before, req.labels ?? {});
+      if (before) await removeNewStepImages(cli, before, req.labels ?? {});
       throw new DriverError("CNBP_BUILD_FAILED", DRIVER_NAME, OP, `buildah bud of ${req.tag} failed`, {
         hints: lastLines(tail),
       });

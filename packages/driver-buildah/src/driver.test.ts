@@ -1,6 +1,6 @@
 // Needs Buildah and Podman (scripts/engines/start.sh) and the busybox test stack (scripts/stacks/build.sh).
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DockerfileBuild, DriverError, StepIO } from "@cnbp/core";
@@ -176,6 +176,46 @@ describe("buildah driver", () => {
     expect(await labelledImages("narrow-a")).toEqual([]);
     expect(await labelledImages("narrow-b")).toEqual(kept);
     await execa("buildah", ["rmi", ...kept]);
+  });
+
+  it("without the step cache, a failing build whose second stage is built on its first leaves no image", async () => {
+    const req = await request("no-step-cache", []);
+    const from = `FROM $${"{base_image}"}`;
+    const stages = [`${from} AS one`, "USER 0", `RUN echo ${RUN} > /one.txt`, "FROM one", "RUN exit 5"];
+    await writeFile(req.dockerfile, ["ARG base_image", ...stages, ""].join("\n"));
+    const c = collect();
+    await expect(driver.build({ ...req, stepCache: false }, c.io)).rejects.toMatchObject({
+      code: "CNBP_BUILD_FAILED",
+      message: `driver buildah: build: buildah bud of ${req.tag} failed`,
+    });
+    expect(c.text()).toContain("[2/2] STEP 2/3: RUN exit 5\n");
+    expect(await driver.images.inspect(req.tag)).toBeUndefined();
+    expect(await labelledImages("no-step-cache")).toEqual([]);
+  });
+
+  it("exports an image by id as an OCI layout, and names an absent id", async () => {
+    const built = await driver.build(await request("exported", [`LABEL unique=${RUN}`]), collect().io);
+    const stored = await driver.images.inspect(built.id);
+    const layout = join(dir, "exported-layout");
+    await driver.images.exportOciLayout(built.id, layout, { name: "exported" });
+    const blob = async (digest: string) =>
+      JSON.parse(await readFile(join(layout, "blobs", "sha256", digest.slice(7)), "utf8"));
+    const index = JSON.parse(await readFile(join(layout, "index.json"), "utf8"));
+    expect(index.manifests.map((m: { annotations: object }) => m.annotations)).toEqual([
+      { "org.opencontainers.image.ref.name": "exported" },
+    ]);
+    const manifest = await blob(index.manifests[0].digest);
+    expect(manifest.config.digest).toBe(built.id);
+    // skopeo compresses the layers, one per diff ID
+    expect(manifest.layers.map((l: { mediaType: string }) => l.mediaType)).toEqual(
+      stored?.diffIds.map(() => "application/vnd.oci.image.layer.v1.tar+gzip"),
+    );
+
+    const absent = `sha256:${"0".repeat(64)}`;
+    await expect(driver.images.exportOciLayout(absent, join(dir, "absent-layout"))).rejects.toMatchObject({
+      code: "CNBP_IMAGE_NOT_FOUND",
+      message: `driver buildah: images.exportOciLayout: no image "${absent}"`,
+    });
   });
 
   it('the "isolation" option reaches RUN steps: "chroot" shares the host\'s PID namespace, buildah\'s default does not', async () => {

@@ -19,8 +19,9 @@ interface InspectJson {
   };
 }
 
-/** What `buildah images --json` prints for one image: its names and its manifest's digest. */
+/** What `buildah images --json` prints for one image: its id, names and its manifest's digest. */
 interface ImagesJson {
+  id?: string;
   names?: string[] | null;
   digest?: string;
 }
@@ -31,6 +32,8 @@ const notFound = (operation: string, ref: string, hints: string[] = []) =>
   });
 
 const hexOf = (id: string) => id.replace(/^sha256:/, "");
+/** A whole image id, with or without its algorithm. */
+const IMAGE_ID = /^(sha256:)?[0-9a-f]{64}$/;
 
 export class BuildahImages implements ImageStore {
   constructor(
@@ -39,25 +42,31 @@ export class BuildahImages implements ImageStore {
   ) {}
 
   async inspect(ref: string): Promise<StoredImage | undefined> {
-    const r = await buildah(this.cli, "images.inspect", ["inspect", "--type", "image", ref]);
-    if (r.exitCode !== 0) {
-      if (isNotKnown(r.stderr)) return undefined;
-      throw failed("images.inspect", r);
-    }
-    const img = JSON.parse(r.stdout) as InspectJson;
-    // buildah inspect names no tags: `buildah images` has them (and the image may go in between)
-    const listed = await buildah(this.cli, "images.inspect", [
-      "images",
-      "--json",
-      "--no-trunc",
-      img.FromImageID,
+    // buildah inspect names no tags: `buildah images` has them; both asked at once, and asked again by id
+    // when an image was tagged or removed in between
+    const [inspected, listed] = await Promise.all([
+      this.inspectJson(ref),
+      // a reference `buildah images` reads otherwise than `buildah inspect` is listed again by id
+      this.listedJson(ref).catch(() => undefined),
     ]);
-    if (listed.exitCode !== 0) {
-      if (isNotKnown(listed.stderr)) return undefined;
-      throw failed("images.inspect", listed);
-    }
-    const [names] = JSON.parse(listed.stdout) as ImagesJson[];
-    return toStored(img, names ?? {});
+    if (!inspected) return undefined;
+    if (listed?.id && hexOf(listed.id) === hexOf(inspected.FromImageID)) return toStored(inspected, listed);
+    const byId = await this.listedJson(inspected.FromImageID);
+    return byId && toStored(inspected, byId);
+  }
+
+  private async inspectJson(ref: string): Promise<InspectJson | undefined> {
+    const r = await buildah(this.cli, "images.inspect", ["inspect", "--type", "image", ref]);
+    if (r.exitCode === 0) return JSON.parse(r.stdout) as InspectJson;
+    if (isNotKnown(r.stderr)) return undefined;
+    throw failed("images.inspect", r);
+  }
+
+  private async listedJson(ref: string): Promise<ImagesJson | undefined> {
+    const r = await buildah(this.cli, "images.inspect", ["images", "--json", "--no-trunc", ref]);
+    if (r.exitCode === 0) return (JSON.parse(r.stdout) as ImagesJson[])[0];
+    if (isNotKnown(r.stderr)) return undefined;
+    throw failed("images.inspect", r);
   }
 
   async pull(ref: string, opts: PullOptions = {}): Promise<StoredImage> {
@@ -105,18 +114,22 @@ export class BuildahImages implements ImageStore {
   }
 
   async exportOciLayout(ref: string, dir: string, opts: { name?: string } = {}): Promise<void> {
-    const img = await this.inspect(ref);
-    if (!img) throw notFound("images.exportOciLayout", ref);
+    // an image id needs no look-up: skopeo says when the store has no such image
+    const id = IMAGE_ID.test(ref) ? hexOf(ref) : (await this.inspect(ref))?.id;
+    if (!id) throw notFound("images.exportOciLayout", ref);
     await mkdir(dir, { recursive: true });
     const r = await withColonFreePath(dir, (path) =>
       skopeoCopy(
         this.skopeo,
         "images.exportOciLayout",
-        `containers-storage:@${hexOf(img.id)}`,
+        `containers-storage:@${hexOf(id)}`,
         `oci:${path}:${opts.name ?? ref}`,
       ),
     );
-    if (r.exitCode !== 0) throw failed("images.exportOciLayout", r);
+    if (r.exitCode !== 0)
+      throw isNotKnown(r.stderr)
+        ? notFound("images.exportOciLayout", ref)
+        : failed("images.exportOciLayout", r);
   }
 
   async tag(source: string, target: string): Promise<void> {
