@@ -11,8 +11,8 @@ function writer(digest = "sha256:abc") {
   const write = async (outDir: string) => {
     calls.push(outDir);
     const dir = join(outDir, digest);
-    await mkdir(dir);
-    await writeFile(join(dir, "index.json"), `{"for":"${digest}"}`);
+    await mkdir(dir, { mode: 0o700 });
+    await writeFile(join(dir, "index.json"), `{"for":"${digest}"}`, { mode: 0o600 });
     return { dir };
   };
   return { calls, write };
@@ -26,6 +26,10 @@ describe("cachedSparseRunImage", () => {
     expect(first).toEqual({ dir: join(cache, "k1", "sha256:abc"), reused: false });
     expect(await readFile(join(first.dir, "index.json"), "utf8")).toBe('{"for":"sha256:abc"}');
     expect(await readdir(cache)).toEqual(["k1"]);
+    // the exporter reads it as the build user
+    const mode = async (path: string) => (await stat(path)).mode & 0o777;
+    expect([await mode(join(cache, "k1")), await mode(first.dir)]).toEqual([0o755, 0o755]);
+    expect(await mode(join(first.dir, "index.json"))).toBe(0o644);
 
     const old = new Date(Date.now() - 60_000);
     await utimes(join(cache, "k1"), old, old);

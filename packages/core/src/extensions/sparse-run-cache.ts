@@ -4,7 +4,7 @@
  * again. An entry appears whole or not at all (written aside, then renamed into place); the least recently
  * used beyond `keep` are removed, as are leftovers of writes that stopped half-way.
  */
-import { mkdir, mkdtemp, readdir, rename, rm, stat, utimes } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat, utimes } from "node:fs/promises";
 import { basename, join } from "node:path";
 
 /** Entries kept: a few apps' or run images' extended layouts, not every one ever built. */
@@ -42,6 +42,7 @@ export async function cachedSparseRunImage(
   let dir: string | undefined;
   try {
     const written = await write(staging);
+    await readableByAll(staging);
     await rename(staging, entry);
     dir = join(entry, basename(written.dir));
   } catch (err) {
@@ -54,6 +55,19 @@ export async function cachedSparseRunImage(
   }
   await evict(cacheDir, keep, key);
   return { dir, reused: false };
+}
+
+/**
+ * The exporter reads the layout as the build user (the lifecycle drops root), and a mounted entry keeps the
+ * modes it was written with: temporary directories' 0700, and blobs the export wrote 0600.
+ */
+async function readableByAll(dir: string): Promise<void> {
+  await chmod(dir, 0o755);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await readableByAll(path);
+    else await chmod(path, 0o644);
+  }
 }
 
 /** The one layout directory in a complete entry, or undefined when there is no entry. */
