@@ -2,5 +2,12 @@
 export { type BuildContractOptions, buildDriverContract } from "./build.js";
 export type { ImageStoreOptions } from "./images.js";
 export { imageStoreContract, type RuntimeContractOptions, runtimeDriverContract } from "./runtime.js";
-export { CONTRACT_LABEL, DEFAULT_TEST_IMAGE, type LeakLister, type LeakProbe } from "./support.js";
+export {
+  CONTRACT_LABEL,
+  type Collected,
+  collect,
+  DEFAULT_TEST_IMAGE,
+  type LeakLister,
+  type LeakProbe,
+} from "./support.js";
 export { oneFileTar, type TarFile, tarOf } from "./tar.js";
