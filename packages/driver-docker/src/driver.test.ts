@@ -5,8 +5,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { type DriverError, readLayer, type StepIO } from "@cnbp/core";
-import { oneFileTar } from "@cnbp/driver-testkit";
+import { type DriverError, readLayer } from "@cnbp/core";
+import { collect, oneFileTar } from "@cnbp/driver-testkit";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import driver, { BUILD_LABEL, createDriver } from "./index.js";
@@ -16,17 +16,6 @@ const REGISTRY_BUSYBOX = "127.0.0.1:5000/cnbp-stacks/busybox-run:latest";
 const RUN = `docker-test-${randomBytes(4).toString("hex")}`;
 let n = 0;
 const buildId = () => `${RUN}-${++n}`;
-
-function collect(signal?: AbortSignal) {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const io: StepIO = {
-    stdout: { write: (c) => out.push(Buffer.from(c)) },
-    stderr: { write: (c) => err.push(Buffer.from(c)) },
-    ...(signal ? { signal } : {}),
-  };
-  return { io, out: () => Buffer.concat(out).toString(), err: () => Buffer.concat(err).toString() };
-}
 
 const dockerLines = async (args: string[]) =>
   (await execa("docker", args)).stdout.split("\n").filter((l) => l !== "");

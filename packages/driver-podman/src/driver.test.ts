@@ -4,8 +4,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { type DriverError, readLayer, type StepIO } from "@cnbp/core";
-import { oneFileTar } from "@cnbp/driver-testkit";
+import { type DriverError, readLayer } from "@cnbp/core";
+import { collect, oneFileTar } from "@cnbp/driver-testkit";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import driver, { BUILD_LABEL } from "./index.js";
@@ -23,17 +23,6 @@ const BUSYBOX = "localhost/cnbp-stacks/busybox-run:latest";
 const RUN = `podman-test-${randomBytes(4).toString("hex")}`;
 let n = 0;
 const buildId = () => `${RUN}-${++n}`;
-
-function collect(signal?: AbortSignal) {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const io: StepIO = {
-    stdout: { write: (c) => out.push(Buffer.from(c)) },
-    stderr: { write: (c) => err.push(Buffer.from(c)) },
-    ...(signal ? { signal } : {}),
-  };
-  return { io, out: () => Buffer.concat(out).toString(), err: () => Buffer.concat(err).toString() };
-}
 
 const podmanLines = async (args: string[]) =>
   (await execa("podman", args)).stdout.split("\n").filter((l) => l !== "");
