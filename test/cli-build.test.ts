@@ -4,14 +4,29 @@
  * re-exports only the app layer; --publish pushes; a failing buildpack, Ctrl-C and bad input leave nothing
  * behind but the cache.
  */
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, cnbp, ENGINES, type EngineName, inRegistry, REGISTRY, RUN_ID, STACKS } from "#test-utils";
+import {
+  CLI,
+  cnbp,
+  cnbpWorkdir,
+  ENGINES,
+  type EngineName,
+  inRegistry,
+  buildLeftovers as leftovers,
+  publish,
+  REGISTRY,
+  RUN_ID,
+  removeCacheVolumes,
+  removeImages,
+  STACKS,
+  stackTables,
+  writeApp,
+} from "#test-utils";
 
 const BUILDER = `${REGISTRY}/cnbp-test/${RUN_ID}/build-builder:1`;
 const appImage = (engine: EngineName, name = "app") => `localhost/cnbp-test/${RUN_ID}/${engine}-${name}:1`;
@@ -59,30 +74,17 @@ const FILES: Record<string, string> = {
     "TOML",
     "",
   ].join("\n"),
+  "builder.toml": [
+    '[[buildpacks]]\nuri = "bp/runtime"',
+    '[[buildpacks]]\nuri = "bp/app"',
+    '[[order]]\n[[order.group]]\nid = "ex/runtime"\nversion = "1.0.0"\n[[order.group]]\nid = "ex/app"\nversion = "1.0.0"',
+    stackTables("busybox"),
+    "",
+  ].join("\n"),
 };
 
 let dir: string;
 let env: Record<string, string>;
-
-const builderToml = () =>
-  [
-    '[[buildpacks]]\nuri = "bp/runtime"',
-    '[[buildpacks]]\nuri = "bp/app"',
-    '[[order]]\n[[order.group]]\nid = "ex/runtime"\nversion = "1.0.0"\n[[order.group]]\nid = "ex/app"\nversion = "1.0.0"',
-    `[build]\nimage = "${inRegistry(STACKS.busybox.build)}"`,
-    `[run]\n[[run.images]]\nimage = "${inRegistry(STACKS.busybox.run)}"`,
-    "",
-  ].join("\n");
-
-async function writeApp(name: string, files: Record<string, string>) {
-  const app = join(dir, name);
-  await rm(app, { recursive: true, force: true });
-  for (const [path, content] of Object.entries(files)) {
-    await mkdir(dirname(join(app, path)), { recursive: true });
-    await writeFile(join(app, path), content);
-  }
-  return app;
-}
 
 const build = (engine: EngineName, image: string, app: string, extra: readonly string[] = []) =>
   cnbp(["build", image, "--path", app, "--builder", BUILDER, "--driver", engine, ...extra], { env });
@@ -96,54 +98,15 @@ async function imageId(engine: EngineName, image: string) {
   return r.stdout.startsWith("sha256:") ? r.stdout : `sha256:${r.stdout}`;
 }
 
-/** Containers and volumes a build of `image` left behind (the cache volume is meant to stay). */
-async function leftovers(engine: EngineName, image: string) {
-  const label = `io.cnbp.image=${image}`;
-  const containers = await cli(engine, ["ps", "-a", "-q", "--filter", `label=${label}`]);
-  const volumes = await cli(engine, ["volume", "ls", "-q", "--filter", `label=${label}`]);
-  return {
-    containers: containers.stdout.split("\n").filter(Boolean),
-    volumes: volumes.stdout
-      .split("\n")
-      .filter(Boolean)
-      .filter((v) => !v.startsWith("cnbp-cache-")),
-  };
-}
-
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "cnbp-build-"));
-  env = {
-    ...(process.env as Record<string, string>),
-    CNBP_CACHE_DIR: join(dir, "cache"),
-    CNBP_CONFIG: join(dir, "config.toml"),
-  };
-  for (const [path, content] of Object.entries(FILES)) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), content);
-    if (path.includes("/bin/")) await chmod(join(dir, path), 0o755);
-  }
-  await writeFile(join(dir, "builder.toml"), builderToml());
-  const made = await cnbp(
-    ["builder", "create", BUILDER, "--config", join(dir, "builder.toml"), "--publish"],
-    {
-      env,
-    },
-  );
-  expect(made.exitCode, made.stderr).toBe(0);
+  ({ dir, env } = await cnbpWorkdir("cnbp-build-", FILES));
+  await publish("builder create", BUILDER, join(dir, "builder.toml"), env);
 });
 
 afterAll(async () => {
   for (const engine of ENGINES) {
-    const images = ["app", "failing", "slow"].map((n) => appImage(engine, n));
-    await cli(engine, ["rmi", "-f", ...images, BUILDER]);
-    const caches = await cli(engine, [
-      "volume",
-      "ls",
-      "-q",
-      "--filter",
-      `label=io.cnbp.image=${appImage(engine)}`,
-    ]);
-    for (const v of caches.stdout.split("\n").filter(Boolean)) await cli(engine, ["volume", "rm", "-f", v]);
+    await removeImages(engine, [...["app", "failing", "slow"].map((n) => appImage(engine, n)), BUILDER]);
+    await removeCacheVolumes(engine, [appImage(engine)]);
   }
   await rm(dir, { recursive: true, force: true });
 });
@@ -154,7 +117,7 @@ describe.each(ENGINES)("cnbp build --driver %s", (engine) => {
   let firstId: string;
 
   it("builds an image into Podman's store whose processes run", async () => {
-    app = await writeApp(`${engine}-app`, { "app.txt": "the app's own file\n" });
+    app = await writeApp(dir, `${engine}-app`, { "app.txt": "the app's own file\n" });
     const r = await build(engine, APP_IMAGE, app, ["--env", "MODE=fast"]);
     expect(r.exitCode, r.stderr).toBe(0);
     const lines = r.stdout.split("\n");
@@ -253,7 +216,7 @@ describe.each(ENGINES)("cnbp build --driver %s", (engine) => {
   });
 
   it("stops at a failing buildpack with the phase named, leaving no container or volume", async () => {
-    const failing = await writeApp(`${engine}-failing`, { "app.txt": "x", "fail.txt": "" });
+    const failing = await writeApp(dir, `${engine}-failing`, { "app.txt": "x", "fail.txt": "" });
     const image = appImage(engine, "failing");
     const r = await build(engine, image, failing);
     expect(r.exitCode).toBe(1);
@@ -268,7 +231,7 @@ describe.each(ENGINES)("cnbp build --driver %s", (engine) => {
   });
 
   it("stops on Ctrl-C, removing the running container and the build's volumes", async () => {
-    const slow = await writeApp(`${engine}-slow`, { "app.txt": "x", "slow.txt": "" });
+    const slow = await writeApp(dir, `${engine}-slow`, { "app.txt": "x", "slow.txt": "" });
     const image = appImage(engine, "slow");
     const child = execa(
       process.execPath,
@@ -296,7 +259,7 @@ describe.each(ENGINES)("cnbp build --driver %s", (engine) => {
 
 describe("cnbp build: flags that shape the build (Podman)", () => {
   it("takes --env-file, a --volume, --run-image and --default-process", async () => {
-    const app = await writeApp("flags", { "app.txt": "flags app\n" });
+    const app = await writeApp(dir, "flags", { "app.txt": "flags app\n" });
     const data = join(dir, "data");
     await mkdir(data, { recursive: true });
     await writeFile(join(data, "note"), "mounted");
@@ -315,7 +278,7 @@ describe("cnbp build: flags that shape the build (Podman)", () => {
   });
 
   it("keeps the cache in a registry image with --cache-image", async () => {
-    const app = await writeApp("cache-image", { "app.txt": "x" });
+    const app = await writeApp(dir, "cache-image", { "app.txt": "x" });
     const image = `${REGISTRY}/cnbp-test/${RUN_ID}/cache-image-app:1`;
     const cacheImage = `${REGISTRY}/cnbp-test/${RUN_ID}/cache-image-app-cache:1`;
     const args = ["--publish", "--network", "host", "--trust-builder", "--cache-image", cacheImage];
@@ -332,7 +295,7 @@ describe("cnbp build: flags that shape the build (Podman)", () => {
     const rootfs = join(dir, "arm-rootfs.tar");
     await execa("tar", ["-cf", rootfs, "-T", "/dev/null"]);
     await execa("podman", ["import", "--arch", "arm64", rootfs, arm]);
-    const app = await writeApp("arm", { "app.txt": "x" });
+    const app = await writeApp(dir, "arm", { "app.txt": "x" });
     const r = await build("podman", appImage("podman", "arm"), app, ["--run-image", arm]);
     expect(r).toMatchObject({
       exitCode: 1,
@@ -345,7 +308,7 @@ describe("cnbp build: flags that shape the build (Podman)", () => {
   // (a missing --env-file is not asserted: Node 20 itself reads --env-file anywhere on its command line and
   // exits 9 before cnbp starts; Node 22 leaves it to cnbp)
   it("says what is wrong with --env, --volume and --cache-image", async () => {
-    const app = await writeApp("bad-flags", { "app.txt": "x" });
+    const app = await writeApp(dir, "bad-flags", { "app.txt": "x" });
     const bad = async (extra: string[]) => {
       const r = await build("podman", "x", app, extra);
       return { exitCode: r.exitCode, stderr: r.stderr };
@@ -374,7 +337,7 @@ describe("cnbp build: flags that shape the build (Podman)", () => {
 
 describe("cnbp build: bad input", () => {
   it("names a missing builder", async () => {
-    const app = await writeApp("bad-builder", { "app.txt": "x" });
+    const app = await writeApp(dir, "bad-builder", { "app.txt": "x" });
     const r = await cnbp(
       [
         "build",
@@ -406,7 +369,7 @@ describe("cnbp build: bad input", () => {
   });
 
   it("names the project.toml field that does not validate", async () => {
-    const app = await writeApp("bad-project", {
+    const app = await writeApp(dir, "bad-project", {
       "app.txt": "x",
       "project.toml": '[_]\nschema-version = "0.2"\n[io.buildpacks]\ninclude = ["a"]\nexclude = ["b"]\n',
     });
@@ -417,7 +380,7 @@ describe("cnbp build: bad input", () => {
   });
 
   it("checks that the registry takes the image before building when publishing", async () => {
-    const app = await writeApp("push-check", { "app.txt": "x" });
+    const app = await writeApp(dir, "push-check", { "app.txt": "x" });
     // a registry that asks for credentials cnbp does not have
     const server = createServer((_req, res) => {
       res.writeHead(401, { "WWW-Authenticate": 'Basic realm="test"', "Content-Type": "application/json" });
@@ -445,7 +408,7 @@ describe("cnbp build: bad input", () => {
   });
 
   it("says when no builder is given and how to give one", async () => {
-    const app = await writeApp("no-builder", { "app.txt": "x" });
+    const app = await writeApp(dir, "no-builder", { "app.txt": "x" });
     const r = await cnbp(["build", "x", "--path", app, "--driver", "podman"], { env });
     expect(r).toMatchObject({
       exitCode: 2,

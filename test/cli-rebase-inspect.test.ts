@@ -5,12 +5,22 @@
  * a "v2" of that run image, in the store and in the registry, keeping every app layer; bad input is refused.
  */
 import { createHash } from "node:crypto";
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cnbp, engine, inRegistry, REGISTRY, RUN_ID, STACKS } from "#test-utils";
+import {
+  cnbp,
+  cnbpWorkdir,
+  engine,
+  inRegistry,
+  publish,
+  REGISTRY,
+  RUN_ID,
+  removeCacheVolumes,
+  STACKS,
+  stackTables,
+} from "#test-utils";
 
 const PREFIX = `cnbp-test/${RUN_ID}`;
 const RUN_IMAGE = `${REGISTRY}/${PREFIX}/rebase-run:1`;
@@ -59,8 +69,7 @@ const FILES: Record<string, string> = {
   "builder.toml": [
     '[[buildpacks]]\nuri = "bp/hello"',
     '[[order]]\n[[order.group]]\nid = "ex/hello"\nversion = "1.2.3"',
-    `[build]\nimage = "${inRegistry(STACKS.busybox.build)}"`,
-    `[run]\n[[run.images]]\nimage = "${RUN_IMAGE}"\nmirrors = ["${REGISTRY}/${PREFIX}/rebase-run-mirror:1"]`,
+    `${stackTables("busybox", RUN_IMAGE)}\nmirrors = ["${REGISTRY}/${PREFIX}/rebase-run-mirror:1"]`,
     "",
   ].join("\n"),
   // v2 of the run image: the same stack (FROM keeps its io.buildpacks.* labels) with one more file
@@ -136,20 +145,9 @@ const appSection = (o: { title: string; id: string; digest: string; reference: s
   ].join("\n");
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "cnbp-rebase-"));
-  env = {
-    ...(process.env as Record<string, string>),
-    CNBP_CACHE_DIR: join(dir, "cache"),
-    CNBP_CONFIG: join(dir, "config.toml"),
-  };
-  for (const [path, content] of Object.entries(FILES)) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), content);
-    if (path.includes("/bin/")) await chmod(join(dir, path), 0o755);
-  }
+  ({ dir, env } = await cnbpWorkdir("cnbp-rebase-", FILES));
   await podman(["push", "--tls-verify=false", STACKS.busybox.run, RUN_IMAGE]);
-  const made = await run(["builder", "create", BUILDER, "--config", join(dir, "builder.toml"), "--publish"]);
-  expect(made.exitCode, made.stderr).toBe(0);
+  await publish("builder create", BUILDER, join(dir, "builder.toml"), env);
   for (const [image, extra] of [
     [APP, []],
     [PUBLISHED, ["--publish", "--network", "host"]],
@@ -170,11 +168,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  // the builds' cache volumes, which cnbp keeps on purpose
-  for (const image of [APP, PUBLISHED]) {
-    const volumes = await podman(["volume", "ls", "-q", "--filter", `label=io.cnbp.image=${image}`]);
-    for (const volume of volumes.split("\n").filter(Boolean)) await podman(["volume", "rm", "-f", volume]);
-  }
+  await removeCacheVolumes("podman", [APP, PUBLISHED]);
   await podman([
     "rmi",
     "-f",
