@@ -3,12 +3,22 @@
  * registry phases run in another image's /cnb/lifecycle, on a Platform API both lifecycles speak),
  * `--workspace` (the app's directory in the containers) and `--platform` (the builder's platform checked).
  */
-import { chmod, cp, mkdir, mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { execa } from "execa";
+import { chmod, cp, rm, unlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cnbp, engine, inRegistry, REGISTRY, REPO_ROOT, RUN_ID, STACKS } from "#test-utils";
+import {
+  cnbp,
+  cnbpWorkdir,
+  engine,
+  publish,
+  REGISTRY,
+  REPO_ROOT,
+  RUN_ID,
+  removeCacheVolumes,
+  removeImages,
+  STACKS,
+  stackTables,
+} from "#test-utils";
 
 const BUILDER = `${REGISTRY}/cnbp-test/${RUN_ID}/options-builder:1`;
 const LIFECYCLE_IMAGE = `localhost/cnbp-test/${RUN_ID}/lifecycle:1`;
@@ -29,8 +39,7 @@ const FILES: Record<string, string> = {
   "builder.toml": [
     '[[buildpacks]]\nuri = "bp/app"',
     '[[order]]\n[[order.group]]\nid = "ex/app"\nversion = "1.0.0"',
-    `[build]\nimage = "${inRegistry(STACKS.busybox.build)}"`,
-    `[run]\n[[run.images]]\nimage = "${inRegistry(STACKS.busybox.run)}"`,
+    stackTables("busybox"),
     "",
   ].join("\n"),
   "app/app.txt": "the app's own file\n",
@@ -66,35 +75,15 @@ async function lifecycleImage(tag: string, platformApis: readonly string[]) {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "cnbp-options-"));
-  env = {
-    ...(process.env as Record<string, string>),
-    CNBP_CACHE_DIR: join(dir, "cache"),
-    CNBP_CONFIG: join(dir, "config.toml"),
-  };
-  for (const [path, content] of Object.entries(FILES)) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), content);
-    if (path.includes("/bin/")) await chmod(join(dir, path), 0o755);
-  }
-  const made = await cnbp(
-    ["builder", "create", BUILDER, "--config", join(dir, "builder.toml"), "--publish"],
-    {
-      env,
-    },
-  );
-  expect(made.exitCode, made.stderr).toBe(0);
+  ({ dir, env } = await cnbpWorkdir("cnbp-options-", FILES));
+  await publish("builder create", BUILDER, join(dir, "builder.toml"), env);
   await lifecycleImage(LIFECYCLE_IMAGE, ["0.12", "0.13"]);
   await lifecycleImage(OLD_LIFECYCLE_IMAGE, ["0.9"]);
 }, 300_000);
 
 afterAll(async () => {
-  await execa("podman", ["rmi", "-f", IMAGE, BUILDER, LIFECYCLE_IMAGE, OLD_LIFECYCLE_IMAGE], {
-    reject: false,
-  });
-  const caches = await execa("podman", ["volume", "ls", "-q", "--filter", `label=io.cnbp.image=${IMAGE}`]);
-  for (const v of caches.stdout.split("\n").filter(Boolean))
-    await execa("podman", ["volume", "rm", "-f", v], { reject: false });
+  await removeImages("podman", [IMAGE, BUILDER, LIFECYCLE_IMAGE, OLD_LIFECYCLE_IMAGE]);
+  await removeCacheVolumes("podman", [IMAGE]);
   await rm(dir, { recursive: true, force: true });
 });
 
