@@ -4,16 +4,24 @@
  * buildpackage. The store pulls both with the credentials of the user's docker config; without them, or with
  * wrong ones, the build image's line says why and nothing is made.
  */
-import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cnbp, engine, inRegistry, REPO_ROOT, RUN_ID, STACKS } from "#test-utils";
 import {
   type AuthRegistry,
+  basicAuth,
+  cnbp,
+  copyWithLogin,
+  engine,
+  inRegistry,
+  REPO_ROOT,
+  RUN_ID,
+  STACKS,
   startAuthRegistry,
-} from "../packages/core/src/image/registry/test-support/servers.js";
+  writeDockerConfig,
+} from "#test-utils";
 
 let registry: AuthRegistry;
 let dir: string;
@@ -23,10 +31,7 @@ const BUILDER = `localhost/cnbp-test/${RUN_ID}/auth-builder:1`;
 
 /** The env of a user whose docker config has `auths` for the registry, or none. */
 async function userEnv(name: string, auths: Record<string, { auth: string }>) {
-  const config = join(dir, name);
-  await mkdir(config);
-  await writeFile(join(config, "config.json"), JSON.stringify({ auths }));
-  return { CNBP_CACHE_DIR: join(dir, "cache"), DOCKER_CONFIG: config };
+  return { CNBP_CACHE_DIR: join(dir, "cache"), DOCKER_CONFIG: await writeDockerConfig(dir, name, auths) };
 }
 
 beforeAll(async () => {
@@ -35,16 +40,7 @@ beforeAll(async () => {
   const repo = `${registry.host}/cnbp-test/${RUN_ID}`;
   buildImage = `${repo}/build:1`;
   buildpackage = `${repo}/hello:1`;
-  await execa("skopeo", [
-    "copy",
-    "--quiet",
-    "--src-tls-verify=false",
-    "--dest-tls-verify=false",
-    "--dest-creds",
-    `${registry.username}:${registry.password}`,
-    `docker://${inRegistry(STACKS.busybox.build)}`,
-    `docker://${buildImage}`,
-  ]);
+  await copyWithLogin(inRegistry(STACKS.busybox.build), buildImage, registry);
   await cp(join(REPO_ROOT, "examples/hello/buildpacks/hello"), join(dir, "bp/hello"), { recursive: true });
   await writeFile(join(dir, "package.toml"), '[buildpack]\nuri = "bp/hello"\n');
   await writeFile(
@@ -69,8 +65,7 @@ afterAll(async () => {
 
 describe("builder create into Docker's image store from a registry that demands a login", () => {
   it("pulls the build image and the docker:// buildpackage with the docker config's credentials", async () => {
-    const login = Buffer.from(`${registry.username}:${registry.password}`).toString("base64");
-    const env = await userEnv("logged-in", { [registry.host]: { auth: login } });
+    const env = await userEnv("logged-in", { [registry.host]: { auth: basicAuth(registry) } });
     const pkg = await cnbp(
       ["buildpack", "package", buildpackage, "--config", join(dir, "package.toml"), "--publish"],
       { env },
@@ -119,7 +114,7 @@ describe("builder create into Docker's image store from a registry that demands 
   });
 
   it("says which registry refused the credentials the docker config has, and how to give others", async () => {
-    const wrong = Buffer.from(`${registry.username}:not-${registry.password}`).toString("base64");
+    const wrong = basicAuth({ username: registry.username, password: `not-${registry.password}` });
     const env = await userEnv("wrong", { [registry.host]: { auth: wrong } });
     const config = join(dir, "builder.toml");
     const r = await cnbp(

@@ -3,6 +3,11 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 
+export {
+  type AuthRegistry,
+  startAuthRegistry,
+} from "../../packages/core/src/image/registry/test-support/servers.js";
+
 interface Login {
   readonly username: string;
   readonly password: string;
