@@ -31,6 +31,8 @@ export class PodRunner {
   private readonly cleanups: (() => Promise<unknown>)[] = [];
   private readonly logPaths = new Map<string, string>();
   private stopped = false;
+  /** Whether the pod or a container was created after `stop` began, so that stop removes the pod again. */
+  private madeAfterStop = false;
   readonly done: Promise<void>;
 
   constructor(
@@ -76,11 +78,9 @@ export class PodRunner {
   /** Stops the pod's containers (SIGTERM, SIGKILL after `graceSeconds`) and removes everything Podman holds for it. */
   async stop(graceSeconds: number): Promise<void> {
     this.stopped = true;
-    await this.podman(["pod", "stop", "--ignore", "-t", String(graceSeconds), this.podName]);
-    await this.podman(["pod", "rm", "--ignore", "-f", this.podName]);
+    await this.podman(["pod", "rm", "--ignore", "-f", "-t", String(graceSeconds), this.podName]);
     await this.done;
-    // a container the pod was creating while it was stopped
-    await this.podman(["pod", "rm", "--ignore", "-f", this.podName]);
+    if (this.madeAfterStop) await this.podman(["pod", "rm", "--ignore", "-f", "-t", "0", this.podName]);
     for (const clean of this.cleanups.splice(0)) await clean();
   }
 
@@ -140,9 +140,12 @@ export class PodRunner {
     }
     if (this.stopped || this.pod.status.reason === "DeadlineExceeded") return;
     const mounts = await this.volumeArgs();
+    const logs = await mkdtemp(join(tmpdir(), "k8s-standin-logs-"));
+    this.cleanups.push(() => rm(logs, { recursive: true, force: true }));
     await this.podman(["pod", "create", "--infra=false", "--name", this.podName], true);
+    this.madeAfterStop ||= this.stopped;
     for (const c of init) {
-      const exit = await this.runContainer(c, mounts, true);
+      const exit = await this.runContainer(c, mounts, logs, true);
       if (exit === undefined) return;
       if (exit !== 0) {
         for (const m of main) this.setStatus(m.name, { waiting: { reason: "PodInitializing" } });
@@ -150,7 +153,7 @@ export class PodRunner {
         return;
       }
     }
-    const exits = await Promise.all(main.map((c) => this.runContainer(c, mounts, false)));
+    const exits = await Promise.all(main.map((c) => this.runContainer(c, mounts, logs, false)));
     if (exits.includes(undefined)) return;
     this.setPhase(exits.every((e) => e === 0) ? "Succeeded" : "Failed");
   }
@@ -189,10 +192,14 @@ export class PodRunner {
     return out;
   }
 
-  /** Creates, starts and waits for container `c`; resolves to its exit code, or undefined when it could not run. */
+  /**
+   * Creates, starts and waits for container `c`, its CRI log in directory `logs`; resolves to its exit code,
+   * or undefined when it could not run.
+   */
   private async runContainer(
     c: Container,
     mounts: Map<string, string>,
+    logs: string,
     init: boolean,
   ): Promise<number | undefined> {
     const args = this.createArgs(c, mounts);
@@ -203,13 +210,16 @@ export class PodRunner {
     }
     const name = this.containerName(c.name);
     if (this.stopped) return undefined;
-    const created = await this.podman(["create", "--pod", this.podName, "--name", name, ...args]);
+    // the log's path is given, not asked for: every Podman call costs the stand-in's Pods their start time
+    const log = join(logs, `${c.name}.log`);
+    const logArgs = ["--log-driver", "k8s-file", "--log-opt", `path=${log}`];
+    const created = await this.podman(["create", "--pod", this.podName, "--name", name, ...logArgs, ...args]);
+    this.madeAfterStop ||= this.stopped;
     if (created.exitCode !== 0) {
       this.setStatus(c.name, { waiting: { reason: "CreateContainerError", message: created.stderr.trim() } });
       return undefined;
     }
-    const log = await this.podman(["inspect", "--format", "{{.HostConfig.LogConfig.Path}}", name]);
-    this.logPaths.set(c.name, log.stdout.trim());
+    this.logPaths.set(c.name, log);
     const startedAt = now();
     const start = await this.podman(["start", name]);
     if (start.exitCode !== 0) {
@@ -219,17 +229,14 @@ export class PodRunner {
     }
     this.setStatus(c.name, { running: { startedAt } });
     if (!init && this.pod.status) this.pod.status.phase = "Running";
-    await this.podman(["wait", name]);
-    const inspect = await this.podman([
-      "inspect",
-      "--format",
-      "{{.State.ExitCode}} {{.State.OOMKilled}}",
-      name,
-    ]);
-    if (inspect.exitCode !== 0) return undefined;
-    const [code, oom] = inspect.stdout.trim().split(" ");
-    const exitCode = Number(code);
-    const reason = oom === "true" ? "OOMKilled" : exitCode === 0 ? "Completed" : "Error";
+    const waited = await this.podman(["wait", name]);
+    if (waited.exitCode !== 0) return undefined;
+    const exitCode = Number(waited.stdout.trim());
+    // a container killed for its memory ends with SIGKILL's 137; only then is it worth asking why
+    const oom =
+      exitCode === 137 &&
+      (await this.podman(["inspect", "--format", "{{.State.OOMKilled}}", name])).stdout.trim() === "true";
+    const reason = oom ? "OOMKilled" : exitCode === 0 ? "Completed" : "Error";
     this.setStatus(c.name, { terminated: { exitCode, reason, startedAt, finishedAt: now() } });
     return exitCode;
   }
