@@ -172,6 +172,7 @@ afterAll(async () => {
 describe("cnbp build --driver k8s", () => {
   const APP_IMAGE = appImage("app");
   let app: string;
+  let firstDigest: string | undefined;
 
   it("builds through Pods and publishes an image that runs", async () => {
     app = await writeApp("app", { "app.txt": "v1" });
@@ -191,8 +192,8 @@ describe("cnbp build --driver k8s", () => {
       "[cnbp] build done",
       "[cnbp] export done",
     ]);
-    const digest = await registryDigest(APP_IMAGE);
-    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    firstDigest = await registryDigest(APP_IMAGE);
+    expect(firstDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(lines.filter(Boolean).at(-1)).toMatch(
       new RegExp(`^Built ${APP_IMAGE.replace(/[.:/]/g, "\\$&")}, pushed to its registry, in [\\d.]+ s`),
     );
@@ -200,6 +201,104 @@ describe("cnbp build --driver k8s", () => {
       exitCode: 0,
       stdout: "runtime says hello from k8s",
     });
+    expect(await leftovers()).toEqual(NOTHING);
+  });
+
+  it("rebuilds from the cache's PVC, reusing every layer, into the same image", async () => {
+    const r = await build(APP_IMAGE, app);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const lines = r.stdout.split("\n");
+    expect(lines).toContain("runtime: kept from the cache");
+    expect(lines.filter((l) => l.startsWith("Reusing layer "))).toEqual([
+      "Reusing layer 'ex/runtime:rt'",
+      "Reusing layer 'buildpacksio/lifecycle:launcher'",
+      "Reusing layer 'buildpacksio/lifecycle:config'",
+      "Reusing layer 'buildpacksio/lifecycle:process-types'",
+    ]);
+    expect(lines.filter((l) => l.startsWith("Adding layer "))).toEqual([]);
+    expect(lines).toContain("Reusing 1/1 app layer(s)");
+    expect(await registryDigest(APP_IMAGE)).toBe(firstDigest);
+    expect(await leftovers()).toEqual(NOTHING);
+  });
+
+  it("stops at a failing buildpack with the phase named, leaving nothing in the cluster", async () => {
+    const failing = await writeApp("failing", { "app.txt": "v1", "fail.txt": "" });
+    const image = appImage("failing");
+    const r = await build(image, failing);
+    // a cluster's log interleaves the container's stderr into stdout
+    expect(r.stdout).toContain("app: fail.txt says to fail\n");
+    expect(r.stdout).toContain("ERROR: builder: buildpack ex/app@1.0.0: bin/build failed with exit code 7\n");
+    expect(r).toMatchObject({
+      exitCode: 1,
+      stderr:
+        "error: build failed in the builder phase: a buildpack's build failed (exit code 51)\n  hint: the buildpack output above says what went wrong",
+    });
+    expect(await registryDigest(image)).toBeUndefined();
+    expect(await leftovers()).toEqual(NOTHING);
+  });
+
+  it("without --publish says the image can only go to a registry, before anything is made", async () => {
+    const r = await build(appImage("unpublished"), app, []);
+    expect(r).toEqual({
+      exitCode: 1,
+      stdout: "",
+      stderr:
+        "error: driver k8s cannot put images into an image store of its own (it cannot mount a host directory)\n  hint: build with --publish to push the image to a registry",
+    });
+    expect(await leftovers()).toEqual(NOTHING);
+  });
+
+  it("refuses image extensions before anything runs, with or without --extend-driver", async () => {
+    const ext = join(dir, "ext");
+    const refused = (how: string) =>
+      `error: the build has image extensions (--extension), and driver k8s ${how}: it takes images only from registries\n` +
+      "  hint: build with --driver podman or --driver docker, which apply the Dockerfiles themselves";
+    expect(await build(appImage("extended"), app, ["--publish", "--extension", ext])).toEqual({
+      exitCode: 1,
+      stdout: "",
+      stderr: refused("cannot apply Dockerfiles"),
+    });
+    const r = await build(appImage("extended"), app, [
+      "--publish",
+      "--extension",
+      ext,
+      "--extend-driver",
+      "podman",
+    ]);
+    expect(r).toEqual({
+      exitCode: 1,
+      stdout: "",
+      stderr: refused("cannot run the images --extend-driver podman makes"),
+    });
+    expect(await leftovers()).toEqual(NOTHING);
+  });
+
+  it("stops on Ctrl-C, deleting the running Pod and the build's PVCs and Secrets", async () => {
+    const slow = await writeApp("slow", { "app.txt": "v1", "slow.txt": "" });
+    const image = appImage("slow");
+    const child = execa(process.execPath, [CLI, ...buildArgs(image, slow, ["--publish"])], {
+      env,
+      reject: false,
+      // cnbp gets all the time it needs to clean up: no SIGKILL after execa's default 5 s
+      forceKillAfterDelay: false,
+    });
+    // the marker, or the build's end when it fails before it (then the assertions below say why)
+    await new Promise<void>((resolve) => {
+      child.stdout?.on("data", (d: Buffer) => {
+        if (d.toString().includes("app: sleeping")) resolve();
+      });
+      void child.finally(() => resolve());
+    });
+    // the builder phase's Pod runs in the namespace the driver option named
+    const running = (await core.listNamespacedPod({ namespace: NAMESPACE })).items;
+    expect(running.map((p) => p.status?.phase)).toEqual(["Running"]);
+    const sent = performance.now();
+    child.kill("SIGINT");
+    const r = await child;
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain("error: build cancelled in the builder phase");
+    expect(performance.now() - sent).toBeLessThan(30_000);
+    expect(await registryDigest(image)).toBeUndefined();
     expect(await leftovers()).toEqual(NOTHING);
   });
 });
