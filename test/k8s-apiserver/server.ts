@@ -77,11 +77,12 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         ((o as Pod).spec?.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === claim),
     );
 
+  // the volume goes first: a client that no longer lists the claim finds no volume of it either
   const removeClaim = async (ns: string, name: string) => {
     const volume = volumes.get(`${ns}/${name}`);
+    if (volume) await execa(podman, ["volume", "rm", "-f", volume], { reject: false });
     objects.delete(key("persistentvolumeclaims", ns, name));
     volumes.delete(`${ns}/${name}`);
-    if (volume) await execa(podman, ["volume", "rm", "-f", volume], { reject: false });
   };
 
   /** Claims deleted while Pods used them go once no Pod does (the pvc-protection finalizer). */
@@ -95,8 +96,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 
   const deletePod = async (ns: string, name: string, grace: number) => {
     const pod = get<Pod>("pods", ns, name);
-    if (pod.metadata && !pod.metadata.deletionTimestamp)
-      pod.metadata.deletionTimestamp = new Date().toISOString();
+    // deleted again while it terminates: it stays listed until its containers are gone, as a real Pod does
+    if (pod.metadata?.deletionTimestamp) return pod;
+    if (pod.metadata) pod.metadata.deletionTimestamp = new Date().toISOString();
     const runner = runners.get(`${ns}/${name}`);
     runners.delete(`${ns}/${name}`);
     const gone = (async () => {
