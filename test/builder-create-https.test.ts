@@ -4,17 +4,15 @@
  * of a buildpack, which lands in the builder as its own layer.
  */
 import { createReadStream } from "node:fs";
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ImageConfig, Manifest, parseReference, RegistryClient, readLayer } from "@cnbp/core";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cnbp, inRegistry, REGISTRY, RUN_ID, STACKS } from "#test-utils";
+import { cnbp, REGISTRY, RUN_ID, readRegistryImage, stackTables, writeFiles } from "#test-utils";
 
-const client = new RegistryClient();
 const REPO = `${REGISTRY}/cnbp-test/${RUN_ID}`;
 
 let dir: string;
@@ -29,8 +27,7 @@ async function builderToml(name: string, uri: string) {
     [
       `[[buildpacks]]\nuri = "${uri}"`,
       '[[order]]\n[[order.group]]\nid = "ex/remote"',
-      `[build]\nimage = "${inRegistry(STACKS.busybox.build)}"`,
-      `[run]\n[[run.images]]\nimage = "${inRegistry(STACKS.busybox.run)}"`,
+      stackTables("busybox"),
       "",
     ].join("\n"),
   );
@@ -40,15 +37,11 @@ async function builderToml(name: string, uri: string) {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cnbp-https-e2e-"));
   const bp = join(dir, "remote");
-  await mkdir(join(bp, "bin"), { recursive: true });
-  await writeFile(
-    join(bp, "buildpack.toml"),
-    'api = "0.12"\n[buildpack]\nid = "ex/remote"\nversion = "1.2.3"\n',
-  );
-  for (const script of ["detect", "build"]) {
-    await writeFile(join(bp, "bin", script), "#!/bin/sh\nexit 0\n");
-    await chmod(join(bp, "bin", script), 0o755);
-  }
+  await writeFiles(bp, {
+    "buildpack.toml": 'api = "0.12"\n[buildpack]\nid = "ex/remote"\nversion = "1.2.3"\n',
+    "bin/detect": "#!/bin/sh\nexit 0\n",
+    "bin/build": "#!/bin/sh\nexit 0\n",
+  });
   await execa("tar", ["-czf", join(dir, "remote.tgz"), "-C", bp, "."]);
   await execa("openssl", [
     ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"],
@@ -89,18 +82,11 @@ describe("cnbp builder create with an https:// buildpack", () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^written\s+[0-9a-f]{12}\s+\d+ buildpack ex\/remote@1\.2\.3$/m);
 
-    const ref = parseReference(name);
-    const manifest = Manifest.parse(JSON.parse((await client.getManifest(ref)).bytes.toString("utf8")));
-    const image = JSON.parse((await client.getBlob(ref, manifest.config)).toString("utf8")) as ImageConfig;
-    const layers = JSON.parse(image.config?.Labels?.["io.buildpacks.buildpack.layers"] as string);
+    const image = await readRegistryImage(name);
+    const layers = JSON.parse(image.labels["io.buildpacks.buildpack.layers"] as string);
     const diffId = layers["ex/remote"]["1.2.3"].layerDiffID as string;
     expect(layers).toEqual({ "ex/remote": { "1.2.3": { api: "0.12", layerDiffID: diffId } } });
-    const layer = manifest.layers[image.rootfs.diff_ids.indexOf(diffId as `sha256:${string}`)];
-    if (!layer) throw new Error("the buildpack's layer is not in the builder");
-    const entries: string[] = [];
-    for await (const e of readLayer(await client.openBlob(ref, layer)))
-      entries.push(`${e.path} ${e.mode.toString(8)} ${e.uid}:${e.gid}`);
-    expect(entries).toEqual([
+    expect((await image.entries(diffId)).entries).toEqual([
       "/cnb/buildpacks/ex_remote 755 0:0",
       "/cnb/buildpacks/ex_remote/1.2.3 755 0:0",
       "/cnb/buildpacks/ex_remote/1.2.3/bin 755 0:0",
