@@ -5,12 +5,22 @@
  * from the registry entry by entry, and the label pack writes for `[system]`; the deprecated `[stack]`, with
  * /cnb/stack.toml for a lifecycle that speaks a Platform API before 0.12.
  */
-import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ImageConfig, Manifest, parseReference, RegistryClient, readLayer } from "@cnbp/core";
+import { parseReference, RegistryClient } from "@cnbp/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cnbp, inRegistry, REGISTRY, REPO_ROOT, RUN_ID, STACKS } from "#test-utils";
+import {
+  cnbp,
+  inRegistry,
+  REGISTRY,
+  REPO_ROOT,
+  RUN_ID,
+  readRegistryImage as readImage,
+  STACKS,
+  writeFiles,
+  writtenLines,
+} from "#test-utils";
 
 const client = new RegistryClient();
 const REPO = `${REGISTRY}/cnbp-test/${RUN_ID}`;
@@ -52,36 +62,13 @@ async function builderToml(name: string, extra: string) {
   return file;
 }
 
-async function readImage(name: string) {
-  const ref = parseReference(name);
-  const manifest = Manifest.parse(JSON.parse((await client.getManifest(ref)).bytes.toString("utf8")));
-  const config = JSON.parse((await client.getBlob(ref, manifest.config)).toString("utf8")) as ImageConfig;
-  /** `path mode uid:gid` of each entry of the layer with this diffID, and its small files' text. */
-  const entries = async (diffId: string) => {
-    const layer = manifest.layers[config.rootfs.diff_ids.indexOf(diffId)];
-    if (!layer) throw new Error(`no layer ${diffId}`);
-    const out: string[] = [];
-    const files: Record<string, string> = {};
-    for await (const e of readLayer(await client.openBlob(ref, layer))) {
-      out.push(`${e.path} ${e.mode.toString(8)} ${e.uid}:${e.gid}`);
-      if (e.type === "file") files[e.path] = (await e.bytes()).toString("utf8");
-    }
-    return { entries: out, files };
-  };
-  return { config, labels: config.config?.Labels ?? {}, entries };
-}
-
-async function buildpack(root: string, id: string, version: string) {
-  await mkdir(join(root, "bin"), { recursive: true });
-  await writeFile(
-    join(root, "buildpack.toml"),
-    `api = "0.12"\n[buildpack]\nid = "${id}"\nversion = "${version}"\n`,
-  );
-  for (const script of ["detect", "build"]) {
-    await writeFile(join(root, "bin", script), "#!/bin/sh\nexit 0\n");
-    await chmod(join(root, "bin", script), 0o755);
-  }
-}
+/** A buildpack at `root` whose detect and build pass. */
+const buildpack = (root: string, id: string, version: string) =>
+  writeFiles(root, {
+    "buildpack.toml": `api = "0.12"\n[buildpack]\nid = "${id}"\nversion = "${version}"\n`,
+    "bin/detect": "#!/bin/sh\nexit 0\n",
+    "bin/build": "#!/bin/sh\nexit 0\n",
+  });
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cnbp-builder-config-e2e-"));
@@ -101,12 +88,7 @@ describe("cnbp builder create: [system] and [[build.env]]", () => {
     const name = `${REPO}/system-env:1`;
     const r = await cnbp(["builder", "create", name, "--config", config, "--publish"], { env });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(
-      r.stdout
-        .split("\n")
-        .slice(0, -1)
-        .map((l) => l.replace(/^(\S+)\s+\S+\s+\d+ /, "$1 ")),
-    ).toEqual([
+    expect(writtenLines(r.stdout).slice(0, -1)).toEqual([
       "written directories",
       "written lifecycle 0.1.0",
       "written buildpack ex/post@2.0.0",
@@ -221,12 +203,7 @@ describe("cnbp builder create: the deprecated [stack]", () => {
     const r = await cnbp(["builder", "create", name, "--config", config, "--publish"], { env });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toBe(`${config}:6: warning: stack is deprecated: use [build] image and [[run.images]]`);
-    expect(
-      r.stdout
-        .split("\n")
-        .slice(0, -1)
-        .map((l) => l.replace(/^(\S+)\s+\S+\s+\d+ /, "$1 ")),
-    ).toEqual([
+    expect(writtenLines(r.stdout).slice(0, -1)).toEqual([
       "written directories",
       "written lifecycle 0.17.0",
       "written buildpack examples/hello@0.1.0",

@@ -4,7 +4,7 @@
  * is the busybox one's layers with a config that says arm64 (nothing runs it), under an index with the amd64
  * one.
  */
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -23,7 +23,7 @@ import {
 } from "@cnbp/core";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cnbp, engine, inRegistry, REGISTRY, RUN_ID, STACKS } from "#test-utils";
+import { cnbp, engine, inRegistry, REGISTRY, RUN_ID, STACKS, writeFiles, writtenLines } from "#test-utils";
 
 const client = new RegistryClient();
 const REPO = `${REGISTRY}/cnbp-test/${RUN_ID}`;
@@ -84,23 +84,15 @@ async function configOf(repository: string, digest: string): Promise<ImageConfig
   return JSON.parse((await client.getBlob(parseReference(repository), manifest.config)).toString("utf8"));
 }
 
-/** stdout with digests and sizes taken out. */
-const lines = (stdout: string) => stdout.split("\n").map((l) => l.replace(/^(\S+)\s+\S+\s+\d+ /, "$1 "));
-
 const ADDED = ["directories", "lifecycle 0.1.0", "buildpack ex/any@1.0.0", "order", "run"];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cnbp-targets-e2e-"));
-  const bp = join(dir, "bp/any");
-  await mkdir(join(bp, "bin"), { recursive: true });
-  await writeFile(
-    join(bp, "buildpack.toml"),
-    'api = "0.12"\n[buildpack]\nid = "ex/any"\nversion = "1.0.0"\n',
-  );
-  for (const script of ["detect", "build"]) {
-    await writeFile(join(bp, "bin", script), "#!/bin/sh\nexit 0\n");
-    await chmod(join(bp, "bin", script), 0o755);
-  }
+  await writeFiles(join(dir, "bp/any"), {
+    "buildpack.toml": 'api = "0.12"\n[buildpack]\nid = "ex/any"\nversion = "1.0.0"\n',
+    "bin/detect": "#!/bin/sh\nexit 0\n",
+    "bin/build": "#!/bin/sh\nexit 0\n",
+  });
   env = { CNBP_CACHE_DIR: join(dir, "cache") };
   const found = await new RegistryBackend(client).find(AMD64_ONLY);
   if (!found) throw new Error("the busybox build image is not in the registry: run scripts/stacks/build.sh");
@@ -128,7 +120,7 @@ describe("cnbp builder create with several [[targets]]", () => {
     expect(r.stderr).toBe(
       `${config}: warning: lifecycle cnbp's own lifecycle is built for linux/amd64: the linux/arm64 builder gets it, but builds on linux/arm64 need a [lifecycle] uri for that platform`,
     );
-    expect(lines(r.stdout)).toEqual([
+    expect(writtenLines(r.stdout)).toEqual([
       ...ADDED.map((what) => `written ${what} (linux/amd64)`),
       // the same layers as linux/amd64's: already there
       ...ADDED.map((what) => `exists ${what} (linux/arm64)`),
