@@ -6,12 +6,23 @@
  * `<id>@<version>` picks the builder's own; project.toml's group, pre and post (an inline script too) order
  * them; bad input stops before any container with the flag value named, leaving nothing behind.
  */
-import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cnbp, inRegistry, REGISTRY, RUN_ID, STACKS } from "#test-utils";
+import {
+  buildLeftovers,
+  cnbp,
+  cnbpWorkdir,
+  publish,
+  REGISTRY,
+  RUN_ID,
+  removeCacheVolumes,
+  removeImages,
+  stackTables,
+  tempDirsLeftIn,
+  writeApp,
+} from "#test-utils";
 
 const BUILDER = `${REGISTRY}/cnbp-test/${RUN_ID}/bp-builder:1`;
 const PACKAGE = `${REGISTRY}/cnbp-test/${RUN_ID}/extra-pkg:1`;
@@ -63,8 +74,7 @@ const FILES: Record<string, string> = {
     '[[buildpacks]]\nuri = "bp/runtime"',
     '[[buildpacks]]\nuri = "bp/app"',
     '[[order]]\n[[order.group]]\nid = "ex/runtime"\nversion = "1.0.0"\n[[order.group]]\nid = "ex/app"\nversion = "1.0.0"',
-    `[build]\nimage = "${inRegistry(STACKS.busybox.build)}"`,
-    `[run]\n[[run.images]]\nimage = "${inRegistry(STACKS.busybox.run)}"`,
+    stackTables("busybox"),
     "",
   ].join("\n"),
 };
@@ -80,16 +90,6 @@ const build = (app: string, extraArgs: readonly string[]) =>
     cwd: dir,
   });
 
-async function writeApp(name: string, files: Record<string, string>) {
-  const app = join(dir, name);
-  await rm(app, { recursive: true, force: true });
-  for (const [path, content] of Object.entries(files)) {
-    await mkdir(dirname(join(app, path)), { recursive: true });
-    await writeFile(join(app, path), content);
-  }
-  return app;
-}
-
 /** The lines buildpacks printed while building (`<id>: building`), in order. */
 const built = (stdout: string) => stdout.split("\n").filter((l) => / building$/.test(l));
 
@@ -100,63 +100,30 @@ const runProcess = (type: string) =>
   podman(["run", "--rm", "--entrypoint", `/cnb/process/${type}`, APP_IMAGE]);
 
 /** Containers and volumes of the app image's builds (the cache volume is meant to stay), and temp dirs. */
-async function leftovers() {
-  const label = `io.cnbp.image=${APP_IMAGE}`;
-  const containers = await podman(["ps", "-a", "-q", "--filter", `label=${label}`]);
-  const volumes = await podman(["volume", "ls", "-q", "--filter", `label=${label}`]);
-  const cache = await readdir(join(dir, "cache")).catch(() => []);
-  return {
-    containers: containers.stdout.split("\n").filter(Boolean),
-    volumes: volumes.stdout
-      .split("\n")
-      .filter(Boolean)
-      .filter((v) => !v.startsWith("cnbp-cache-")),
-    tempDirs: cache.filter((name) => name.startsWith("buildpacks-") || name.startsWith("cnbp-authoring-")),
-  };
-}
+const leftovers = async () => ({
+  ...(await buildLeftovers("podman", APP_IMAGE)),
+  tempDirs: await tempDirsLeftIn(join(dir, "cache")),
+});
 
 const NOTHING_LEFT = { containers: [], volumes: [], tempDirs: [] };
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "cnbp-build-bp-"));
-  env = {
-    ...(process.env as Record<string, string>),
-    CNBP_CACHE_DIR: join(dir, "cache"),
-    CNBP_CONFIG: join(dir, "config.toml"),
-  };
-  for (const [path, content] of Object.entries(FILES)) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), content);
-    if (path.includes("/bin/")) await chmod(join(dir, path), 0o755);
-  }
+  ({ dir, env } = await cnbpWorkdir("cnbp-build-bp-", FILES));
   await execa("tar", ["-czf", join(dir, "extra-tgz.tgz"), "-C", join(dir, "bp/extra-tgz"), "."]);
-  const made = await cnbp(
-    ["builder", "create", BUILDER, "--config", join(dir, "builder.toml"), "--publish"],
-    { env },
-  );
-  expect(made.exitCode, made.stderr).toBe(0);
-  const packaged = await cnbp(
-    ["buildpack", "package", PACKAGE, "--config", join(dir, "extra-pkg.toml"), "--publish"],
-    { env },
-  );
-  expect(packaged.exitCode, packaged.stderr).toBe(0);
-  const composite = await cnbp(
-    ["buildpack", "package", COMPOSITE, "--config", join(dir, "meta-pkg.toml"), "--publish"],
-    { env },
-  );
-  expect(composite.exitCode, composite.stderr).toBe(0);
+  await publish("builder create", BUILDER, join(dir, "builder.toml"), env);
+  await publish("buildpack package", PACKAGE, join(dir, "extra-pkg.toml"), env);
+  await publish("buildpack package", COMPOSITE, join(dir, "meta-pkg.toml"), env);
 });
 
 afterAll(async () => {
-  await podman(["rmi", "-f", APP_IMAGE, BUILDER]);
-  const caches = await podman(["volume", "ls", "-q", "--filter", "name=cnbp-cache-bp-app-"]);
-  for (const v of caches.stdout.split("\n").filter(Boolean)) await podman(["volume", "rm", "-f", v]);
+  await removeImages("podman", [APP_IMAGE, BUILDER]);
+  await removeCacheVolumes("podman", [APP_IMAGE]);
   await rm(dir, { recursive: true, force: true });
 });
 
 describe("cnbp build --buildpack", () => {
   it("builds with buildpacks from a directory, a .tgz and a docker:// buildpackage, in the order given", async () => {
-    const app = await writeApp("app", { "app.txt": "the app\n" });
+    const app = await writeApp(dir, "app", { "app.txt": "the app\n" });
     const r = await build(app, [
       "--buildpack",
       "ex/runtime@1.0.0",
@@ -192,7 +159,7 @@ describe("cnbp build --buildpack", () => {
   });
 
   it("mounts a composite buildpackage's dependencies and orders its entry", async () => {
-    const app = await writeApp("composite", { "app.txt": "the app\n" });
+    const app = await writeApp(dir, "composite", { "app.txt": "the app\n" });
     const r = await build(app, ["--buildpack", `docker://${COMPOSITE}`, "--buildpack", "ex/app@1.0.0"]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(detected(r.stdout), r.stdout).toEqual(["ex/dep 1.0.0", "ex/app 1.0.0"]);
@@ -202,7 +169,7 @@ describe("cnbp build --buildpack", () => {
   });
 
   it("runs only the builder's buildpack given as <id>@<version>, with the creator too", async () => {
-    const app = await writeApp("only-runtime", { "app.txt": "x" });
+    const app = await writeApp(dir, "only-runtime", { "app.txt": "x" });
     const r = await build(app, ["--buildpack", "ex/runtime@1.0.0", "--trust-builder"]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(detected(r.stdout), r.stdout).toEqual(["ex/runtime 1.0.0"]);
@@ -211,7 +178,7 @@ describe("cnbp build --buildpack", () => {
   });
 
   it("takes project.toml's group, and its pre (an inline script) and post around the builder's order", async () => {
-    const grouped = await writeApp("grouped", {
+    const grouped = await writeApp(dir, "grouped", {
       "app.txt": "x",
       "project.toml": [
         '[_]\nschema-version = "0.2"',
@@ -224,7 +191,7 @@ describe("cnbp build --buildpack", () => {
     expect(g.exitCode, g.stderr).toBe(0);
     expect(built(g.stdout)).toEqual(["ex/extra-dir: building", "ex/runtime: building"]);
 
-    const wrapped = await writeApp("wrapped", {
+    const wrapped = await writeApp(dir, "wrapped", {
       "app.txt": "x",
       "project.toml": [
         '[_]\nschema-version = "0.2"',
@@ -263,7 +230,7 @@ describe("cnbp build --buildpack", () => {
 describe("cnbp build --buildpack: bad input", () => {
   let app: string;
   beforeAll(async () => {
-    app = await writeApp("bad", { "app.txt": "x" });
+    app = await writeApp(dir, "bad", { "app.txt": "x" });
   });
 
   it("names a directory that does not exist", async () => {
