@@ -3,25 +3,34 @@
  * cnbp's own lifecycle or one from a docker:// image; the builder read back from the registry layer by layer
  * and label by label, pulled into Podman, and its detector run on the example app.
  */
-import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  type ImageConfig,
   lifecycleApis,
   lifecycleToml,
-  Manifest,
   MediaType,
   parseReference,
   parseSpecOrThrow,
   RegistryClient,
   RegistryImageWriter,
-  readLayer,
   writeDirLayer,
 } from "@cnbp/core";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cnbp, engine, inRegistry, REGISTRY, REPO_ROOT, RUN_ID, STACKS } from "#test-utils";
+import {
+  cnbp,
+  detectWithBuilder,
+  engine,
+  inRegistry,
+  REGISTRY,
+  REPO_ROOT,
+  RUN_ID,
+  readRegistryImage as readImage,
+  STACKS,
+  writeFiles,
+  writtenLines,
+} from "#test-utils";
 
 const client = new RegistryClient();
 const REPO = `${REGISTRY}/cnbp-test/${RUN_ID}`;
@@ -55,69 +64,24 @@ async function builderToml(name: string, extra = "", order = 'id = "examples/hel
   return file;
 }
 
-async function readImage(name: string) {
-  const ref = parseReference(name);
-  const fetched = await client.getManifest(ref);
-  const manifest = Manifest.parse(JSON.parse(fetched.bytes.toString("utf8")));
-  const config = JSON.parse((await client.getBlob(ref, manifest.config)).toString("utf8")) as ImageConfig;
-  const labels = config.config?.Labels ?? {};
-  /** Entries of the layer with this diffID: `path mode uid:gid [-> target]`. */
-  const entries = async (diffId: string) => {
-    const layer = manifest.layers[config.rootfs.diff_ids.indexOf(diffId)];
-    if (!layer) throw new Error(`no layer ${diffId}`);
-    const out: string[] = [];
-    const files: Record<string, string> = {};
-    for await (const e of readLayer(await client.openBlob(ref, layer))) {
-      out.push(`${e.path} ${e.mode.toString(8)} ${e.uid}:${e.gid}${e.linkname ? ` -> ${e.linkname}` : ""}`);
-      if (e.type === "file" && e.size < 4096) files[e.path] = (await e.bytes()).toString("utf8");
-    }
-    return { entries: out, files };
-  };
-  return { manifest, config, labels, entries, digest: fetched.digest };
-}
-
-/** Pulls the builder into Podman, runs its detector on the example app as the build user: group.toml. */
+/** The builder's detector on the example app: group.toml (the builder stays in Podman until the end). */
 async function detect(image: string): Promise<string> {
-  await engine("podman", ["pull", "--tls-verify=false", image]);
   pulled.push(image);
-  const layers = await mkdtemp(join(dir, "layers-"));
-  await chmod(layers, 0o777);
-  const r = await execa(
-    "podman",
-    [
-      ...["run", "--rm", "--user", "1000:1000", "-e", "CNB_PLATFORM_API=0.15"],
-      ...["-v", `${join(REPO_ROOT, "examples/hello/app")}:/workspace:ro`, "-v", `${layers}:/layers`],
-      ...[image, "/cnb/lifecycle/detector"],
-    ],
-    { reject: false },
-  );
-  expect(r.exitCode, r.stderr).toBe(0);
-  return readFile(join(layers, "group.toml"), "utf8");
+  return detectWithBuilder(image, dir);
 }
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cnbp-builder-e2e-"));
   await cp(join(REPO_ROOT, "examples/hello/buildpacks/hello"), join(dir, "bp/hello"), { recursive: true });
-  // a buildpack that never passes, given as a .tgz of its root
-  const never = join(dir, "never");
-  await mkdir(join(never, "bin"), { recursive: true });
-  await writeFile(
-    join(never, "buildpack.toml"),
-    'api = "0.12"\n[buildpack]\nid = "ex/never"\nversion = "1.0.0"\n',
-  );
-  await writeFile(join(never, "bin", "detect"), "#!/bin/sh\nexit 100\n");
-  await writeFile(join(never, "bin", "build"), "#!/bin/sh\nexit 1\n");
-  await chmod(join(never, "bin", "detect"), 0o755);
-  await chmod(join(never, "bin", "build"), 0o755);
-  await execa("tar", ["-czf", join(dir, "never.tgz"), "-C", never, "."]);
-  const ext = join(dir, "ext/tools");
-  await mkdir(join(ext, "bin"), { recursive: true });
-  await writeFile(
-    join(ext, "extension.toml"),
-    'api = "0.12"\n[extension]\nid = "ex/tools"\nversion = "1.0.0"\n',
-  );
-  await writeFile(join(ext, "bin", "detect"), "#!/bin/sh\nexit 100\n");
-  await chmod(join(ext, "bin", "detect"), 0o755);
+  await writeFiles(dir, {
+    // a buildpack that never passes, given as a .tgz of its root
+    "never/buildpack.toml": 'api = "0.12"\n[buildpack]\nid = "ex/never"\nversion = "1.0.0"\n',
+    "never/bin/detect": "#!/bin/sh\nexit 100\n",
+    "never/bin/build": "#!/bin/sh\nexit 1\n",
+    "ext/tools/extension.toml": 'api = "0.12"\n[extension]\nid = "ex/tools"\nversion = "1.0.0"\n',
+    "ext/tools/bin/detect": "#!/bin/sh\nexit 100\n",
+  });
+  await execa("tar", ["-czf", join(dir, "never.tgz"), "-C", join(dir, "never"), "."]);
   await mkdir(join(dir, "tmp"));
   env = { CNBP_CACHE_DIR: join(dir, "cache"), TMPDIR: join(dir, "tmp") };
 });
@@ -132,7 +96,7 @@ describe("cnbp builder create", () => {
     const config = await builderToml("builder.toml");
     const r = await cnbp(["builder", "create", BUILDER, "--config", config, "--publish"], { env });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout.split("\n").map((l) => l.replace(/^(\S+)\s+\S+\s+\d+ /, "$1 "))).toEqual([
+    expect(writtenLines(r.stdout)).toEqual([
       "written directories",
       "written lifecycle 0.1.0",
       "written buildpack ex/never@1.0.0",
@@ -346,7 +310,7 @@ describe("cnbp builder create", () => {
     const name = `${REPO}/builder-flat:1`;
     const r = await cnbp(["builder", "create", name, "--config", config, "--flatten", "--publish"], { env });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout.split("\n").map((l) => l.replace(/^(\S+)\s+\S+\s+\d+ /, "$1 "))).toEqual([
+    expect(writtenLines(r.stdout)).toEqual([
       "written directories",
       "written lifecycle 0.1.0",
       "written flattened 2 buildpacks, 1 extension",
@@ -432,12 +396,10 @@ describe("cnbp builder create", () => {
       { env },
     );
     expect(x.exitCode, x.stderr).toBe(0);
-    expect(
-      x.stdout
-        .split("\n")
-        .slice(2, 4)
-        .map((l) => l.replace(/^(\S+)\s+\S+\s+\d+ /, "$1 ")),
-    ).toEqual(["written flattened 1 buildpack, 1 extension", "written buildpack ex/never@1.0.0"]);
+    expect(writtenLines(x.stdout).slice(2, 4)).toEqual([
+      "written flattened 1 buildpack, 1 extension",
+      "written buildpack ex/never@1.0.0",
+    ]);
     const e = await readImage(excluded);
     const eAdded = e.config.rootfs.diff_ids.slice(base.config.rootfs.diff_ids.length);
     expect(eAdded).toHaveLength(6);

@@ -5,7 +5,7 @@
  * extension; every package read back blob by blob and label by label, inspected with `cnbp buildpack
  * inspect`, and used as a `[[buildpacks]] uri` of `cnbp builder create`, whose detector runs in Podman.
  */
-import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -21,7 +21,16 @@ import {
 } from "@cnbp/core";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cnbp, engine, inRegistry, REGISTRY, REPO_ROOT, RUN_ID, STACKS } from "#test-utils";
+import {
+  cnbp,
+  detectWithBuilder,
+  engine,
+  REGISTRY,
+  REPO_ROOT,
+  RUN_ID,
+  stackTables,
+  writeFiles,
+} from "#test-utils";
 
 const client = new RegistryClient();
 const REPO = `${REGISTRY}/cnbp-test/${RUN_ID}`;
@@ -90,57 +99,33 @@ async function inspect(name: string) {
   return JSON.parse(r.stdout);
 }
 
-async function component(root: string, id: string, detect: string) {
-  await mkdir(join(root, "bin"), { recursive: true });
-  await writeFile(
-    join(root, "buildpack.toml"),
-    `api = "0.12"\n[buildpack]\nid = "${id}"\nversion = "1.0.0"\n`,
-  );
-  await writeFile(join(root, "bin", "detect"), `#!/bin/sh\n${detect}\n`);
-  await writeFile(join(root, "bin", "build"), "#!/bin/sh\nexit 1\n");
-  await chmod(join(root, "bin", "detect"), 0o755);
-  await chmod(join(root, "bin", "build"), 0o755);
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cnbp-package-e2e-"));
   await cp(join(REPO_ROOT, "examples/hello/buildpacks/hello"), join(dir, "bp/hello"), { recursive: true });
-  // a buildpack that never passes, given as a .tgz of its root
-  await component(join(dir, "never"), "ex/never", "exit 100");
-  await execa("tar", ["-czf", join(dir, "never.tgz"), "-C", join(dir, "never"), "."]);
-  await mkdir(join(dir, "bp/meta"), { recursive: true });
-  await writeFile(
-    join(dir, "bp/meta/buildpack.toml"),
-    [
+  await writeFiles(dir, {
+    // a buildpack that never passes, given as a .tgz of its root
+    "never/buildpack.toml": 'api = "0.12"\n[buildpack]\nid = "ex/never"\nversion = "1.0.0"\n',
+    "never/bin/detect": "#!/bin/sh\nexit 100\n",
+    "never/bin/build": "#!/bin/sh\nexit 1\n",
+    "bp/meta/buildpack.toml": [
       'api = "0.10"',
       '[buildpack]\nid = "ex/meta"\nversion = "1.0.0"\nname = "Meta"',
       '[[order]]\n[[order.group]]\nid = "examples/hello"\nversion = "0.1.0"',
       '[[order.group]]\nid = "ex/never"\nversion = "1.0.0"\noptional = true',
       "",
     ].join("\n"),
-  );
-  await mkdir(join(dir, "bp/outer"), { recursive: true });
-  await writeFile(
-    join(dir, "bp/outer/buildpack.toml"),
-    'api = "0.10"\n[buildpack]\nid = "ex/outer"\nversion = "2.0.0"\n[[order]]\n[[order.group]]\nid = "ex/meta"\nversion = "1.0.0"\n',
-  );
-  await mkdir(join(dir, "ext/tools/bin"), { recursive: true });
-  await writeFile(
-    join(dir, "ext/tools/extension.toml"),
-    'api = "0.12"\n[extension]\nid = "ex/tools"\nversion = "1.0.0"\nhomepage = "https://example.com/tools"\n',
-  );
-  await writeFile(join(dir, "ext/tools/bin/detect"), "#!/bin/sh\nexit 100\n");
-  await chmod(join(dir, "ext/tools/bin/detect"), 0o755);
-  await writeFile(join(dir, "hello.toml"), '[buildpack]\nuri = "bp/hello"\n');
-  await writeFile(
-    join(dir, "meta.toml"),
-    '[buildpack]\nuri = "bp/meta"\n\n[[dependencies]]\nuri = "hello.cnb"\n\n[[dependencies]]\nuri = "never.tgz"\n',
-  );
-  await writeFile(
-    join(dir, "outer.toml"),
-    `[buildpack]\nuri = "bp/outer"\n[[dependencies]]\nimage = "${META}"\n`,
-  );
-  await writeFile(join(dir, "ext.toml"), '[extension]\nuri = "ext/tools"\n');
+    "bp/outer/buildpack.toml":
+      'api = "0.10"\n[buildpack]\nid = "ex/outer"\nversion = "2.0.0"\n[[order]]\n[[order.group]]\nid = "ex/meta"\nversion = "1.0.0"\n',
+    "ext/tools/extension.toml":
+      'api = "0.12"\n[extension]\nid = "ex/tools"\nversion = "1.0.0"\nhomepage = "https://example.com/tools"\n',
+    "ext/tools/bin/detect": "#!/bin/sh\nexit 100\n",
+    "hello.toml": '[buildpack]\nuri = "bp/hello"\n',
+    "meta.toml":
+      '[buildpack]\nuri = "bp/meta"\n\n[[dependencies]]\nuri = "hello.cnb"\n\n[[dependencies]]\nuri = "never.tgz"\n',
+    "outer.toml": `[buildpack]\nuri = "bp/outer"\n[[dependencies]]\nimage = "${META}"\n`,
+    "ext.toml": '[extension]\nuri = "ext/tools"\n',
+  });
+  await execa("tar", ["-czf", join(dir, "never.tgz"), "-C", join(dir, "never"), "."]);
   await mkdir(join(dir, "tmp"));
   env = { CNBP_CACHE_DIR: join(dir, "cache"), TMPDIR: join(dir, "tmp") };
 });
@@ -501,8 +486,7 @@ describe("packages in cnbp builder create", () => {
         // the same buildpack from its directory, made again without the cache: the very same layer
         '[[buildpacks]]\nuri = "bp/hello"',
         '[[order]]\n[[order.group]]\nid = "ex/meta"',
-        `[build]\nimage = "${inRegistry(STACKS.busybox.build)}"`,
-        `[run]\n[[run.images]]\nimage = "${inRegistry(STACKS.busybox.run)}"`,
+        stackTables("busybox"),
         "",
       ].join("\n"),
     );
@@ -518,22 +502,8 @@ describe("packages in cnbp builder create", () => {
       expect(builder.manifest.layers[at]).toEqual(meta.manifest.layers[i]);
     }
 
-    await engine("podman", ["pull", "--tls-verify=false", BUILDER]);
     pulled.push(BUILDER);
-    const layers = join(dir, "layers");
-    await mkdir(layers);
-    await chmod(layers, 0o777);
-    const detect = await execa(
-      "podman",
-      [
-        ...["run", "--rm", "--user", "1000:1000", "-e", "CNB_PLATFORM_API=0.15"],
-        ...["-v", `${join(REPO_ROOT, "examples/hello/app")}:/workspace:ro`, "-v", `${layers}:/layers`],
-        ...[BUILDER, "/cnb/lifecycle/detector"],
-      ],
-      { reject: false },
-    );
-    expect(detect.exitCode, detect.stderr).toBe(0);
-    expect(await readFile(join(layers, "group.toml"), "utf8")).toBe(
+    expect(await detectWithBuilder(BUILDER, dir)).toBe(
       '[[group]]\nid = "examples/hello"\nversion = "0.1.0"\napi = "0.10"\n',
     );
   });
