@@ -7,12 +7,22 @@
  * naming the flag and the value and leaving nothing behind. On a builder with an extension, `--extension`s
  * replace its extension order, and its own extension is taken by `<id>@<version>`.
  */
-import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cnbp, inRegistry, REGISTRY, RUN_ID, STACKS } from "#test-utils";
+import {
+  buildLeftovers,
+  cnbp,
+  cnbpWorkdir,
+  publish,
+  REGISTRY,
+  RUN_ID,
+  removeCacheVolumes,
+  removeImages,
+  stackTables,
+  tempDirsLeftIn,
+} from "#test-utils";
 
 const BUILDER = `${REGISTRY}/cnbp-test/${RUN_ID}/extflag-builder:1`;
 /** The same with the directory's extension in it, and in its extension order. */
@@ -40,8 +50,7 @@ function builderToml(extensions: readonly string[]) {
     '[[buildpacks]]\nuri = "bp/app"',
     '[[order]]\n[[order.group]]\nid = "ex/app"\nversion = "1.0.0"',
     ...extensions,
-    `[build]\nimage = "${inRegistry(STACKS.busybox.build)}"`,
-    `[run]\n[[run.images]]\nimage = "${inRegistry(STACKS.busybox.run)}"`,
+    stackTables("busybox"),
     "",
   ].join("\n");
 }
@@ -63,6 +72,7 @@ const FILES: Record<string, string> = {
     '[[extensions]]\nuri = "ext/dir"',
     '[[order-extensions]]\n[[order-extensions.group]]\nid = "ex/from-dir"\nversion = "1.0.0"',
   ]),
+  "app/app.txt": "x",
 };
 
 let dir: string;
@@ -85,61 +95,24 @@ const cnbpLines = (stdout: string) =>
     .map((l) => l.replace(/ in [\d.]+ s$/, "").replace(/ to \S+$/, " to <image>"));
 
 /** Containers and volumes of the app image's builds (the cache volume is meant to stay), and temp dirs. */
-async function leftovers() {
-  const label = `io.cnbp.image=${APP_IMAGE}`;
-  const containers = await podman(["ps", "-a", "-q", "--filter", `label=${label}`]);
-  const volumes = await podman(["volume", "ls", "-q", "--filter", `label=${label}`]);
-  const cache = await readdir(join(dir, "cache")).catch(() => []);
-  return {
-    containers: containers.stdout.split("\n").filter(Boolean),
-    volumes: volumes.stdout
-      .split("\n")
-      .filter(Boolean)
-      .filter((v) => !v.startsWith("cnbp-cache-")),
-    tempDirs: cache.filter((name) => name.startsWith("buildpacks-") || name.startsWith("cnbp-authoring-")),
-  };
-}
+const leftovers = async () => ({
+  ...(await buildLeftovers("podman", APP_IMAGE)),
+  tempDirs: await tempDirsLeftIn(join(dir, "cache")),
+});
 
 const NOTHING_LEFT = { containers: [], volumes: [], tempDirs: [] };
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "cnbp-ext-flag-"));
-  env = {
-    ...(process.env as Record<string, string>),
-    CNBP_CACHE_DIR: join(dir, "cache"),
-    CNBP_CONFIG: join(dir, "config.toml"),
-  };
-  for (const [path, content] of Object.entries(FILES)) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), content);
-    if (path.includes("/bin/")) await chmod(join(dir, path), 0o755);
-  }
+  ({ dir, env } = await cnbpWorkdir("cnbp-ext-flag-", FILES));
   app = join(dir, "app");
-  await mkdir(app);
-  await writeFile(join(app, "app.txt"), "x");
-  for (const [builder, config] of [
-    [BUILDER, "builder.toml"],
-    [EXT_BUILDER, "ext-builder.toml"],
-  ] as const) {
-    const made = await cnbp(["builder", "create", builder, "--config", join(dir, config), "--publish"], {
-      env,
-    });
-    expect(made.exitCode, made.stderr).toBe(0);
-  }
-  const packaged = await cnbp(
-    ["extension", "package", EXT_PACKAGE, "--config", join(dir, "ext-pkg.toml"), "--publish"],
-    { env },
-  );
-  expect(packaged.exitCode, packaged.stderr).toBe(0);
+  await publish("builder create", BUILDER, join(dir, "builder.toml"), env);
+  await publish("builder create", EXT_BUILDER, join(dir, "ext-builder.toml"), env);
+  await publish("extension package", EXT_PACKAGE, join(dir, "ext-pkg.toml"), env);
 }, 300_000);
 
 afterAll(async () => {
-  const made = await podman(["images", "-q", "--filter", `reference=localhost/cnbp-test/${RUN_ID}/*`]);
-  const ids = made.stdout.split("\n").filter(Boolean);
-  if (ids.length) await podman(["rmi", "-f", ...ids]);
-  await podman(["rmi", "-f", BUILDER, EXT_BUILDER, EXT_PACKAGE]);
-  const caches = await podman(["volume", "ls", "-q", "--filter", "name=cnbp-cache-extflag-app-"]);
-  for (const v of caches.stdout.split("\n").filter(Boolean)) await podman(["volume", "rm", "-f", v]);
+  await removeImages("podman", [BUILDER, EXT_BUILDER, EXT_PACKAGE], `cnbp-test/${RUN_ID}`);
+  await removeCacheVolumes("podman", [APP_IMAGE]);
   await rm(dir, { recursive: true, force: true });
 });
 
