@@ -135,10 +135,14 @@ export interface BuildReport {
 
 export async function build(
   driver: RuntimeDriver,
-  req: BuildRequest,
+  request: BuildRequest,
   out: BuildOutput,
 ): Promise<BuildReport> {
   const started = performance.now();
+  // a driver whose images live only in registries (a cluster) has no store to leave the image in
+  const req = !request.publish && driver.capabilities.registryOnly ? { ...request, publish: true } : request;
+  if (req !== request)
+    out.note(`driver ${driver.name} keeps images in registries only: publishing ${req.image}`);
   const policy = req.pullPolicy ?? "if-not-present";
   if (req.workspaceDir) checkWorkspaceDir(req.workspaceDir);
   const files = await appFiles(req.appDir, req.appFilter);
