@@ -297,6 +297,12 @@ describe("cnbp driver info", () => {
               stepTimeout: seconds(
                 "seconds a step may run before Kubernetes stops it (the Pod's activeDeadlineSeconds; default none)",
               ),
+              memoryLimit: {
+                description:
+                  "the memory each step's container may use, e.g. \"2Gi\" (its resources.limits.memory; default none, or the namespace's LimitRange)",
+                type: "string",
+                pattern: "^\\d+(Ki|Mi|Gi|Ti)?$",
+              },
               splitLogs: {
                 description:
                   "the cluster gives a step's stdout and stderr apart (Kubernetes 1.32+ with the PodLogsQuerySplitStreams feature gate); otherwise stderr is interleaved into stdout (default false)",

@@ -232,10 +232,10 @@ export class PodRunner {
     const waited = await this.podman(["wait", name]);
     if (waited.exitCode !== 0) return undefined;
     const exitCode = Number(waited.stdout.trim());
-    // a container killed for its memory ends with SIGKILL's 137; only then is it worth asking why
-    const oom =
-      exitCode === 137 &&
-      (await this.podman(["inspect", "--format", "{{.State.OOMKilled}}", name])).stdout.trim() === "true";
+    // A container killed for its memory ends with SIGKILL's 137. Podman 4.3 on cgroup v1 does not record it
+    // (State.OOMKilled stays false, measured), so a 137 of a container with a memory limit that the stand-in
+    // did not stop itself is taken for the kernel's OOM kill, the only other thing on the node that SIGKILLs it.
+    const oom = exitCode === 137 && c.resources?.limits?.memory !== undefined && !this.stopped;
     const reason = oom ? "OOMKilled" : exitCode === 0 ? "Completed" : "Error";
     this.setStatus(c.name, { terminated: { exitCode, reason, startedAt, finishedAt: now() } });
     return exitCode;

@@ -353,6 +353,24 @@ describe("k8s driver: steps", () => {
     }
   });
 
+  it("a step past the driver's memoryLimit is OOMKilled by the node and fails naming the step and the option", async () => {
+    const driver = createDriver({ kubeconfig, helperImage: IMAGE, memoryLimit: "16Mi", splitLogs: true });
+    const ws = await driver.workspace({ buildId: "oom", volumes: [] });
+    try {
+      // dd holds one 64 MiB block in memory, four times the limit
+      const step = { image: IMAGE, cmd: ["dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"] };
+      const io = { stdout: { write: () => {} }, stderr: { write: () => {} } };
+      expect(await rejection(ws.run(step, io))).toEqual({
+        code: "CNBP_DRIVER_FAILED",
+        message:
+          "driver k8s: workspace.run: step dd was killed for using more memory than its limit (OOMKilled)",
+        hints: ["raise the driver's \"memoryLimit\" option, or the namespace's LimitRange"],
+      });
+    } finally {
+      await ws.dispose();
+    }
+  });
+
   it('a step with network "host" runs in the node\'s network namespace (hostNetwork)', async () => {
     const ws = await createDriver({ kubeconfig, helperImage: IMAGE }).workspace({
       buildId: "host-net",

@@ -23,6 +23,8 @@ export interface K8sDriverOptions extends ClusterOptions {
   readonly startTimeout?: number;
   /** Seconds a step may run (activeDeadlineSeconds); none when absent. */
   readonly stepTimeout?: number;
+  /** The memory each step's container may use (resources.limits.memory); none when absent. */
+  readonly memoryLimit?: string;
   /** The cluster splits logs by stream (Kubernetes 1.32+, feature gate PodLogsQuerySplitStreams). */
   readonly splitLogs?: boolean;
 }
@@ -90,6 +92,7 @@ export class K8sDriver implements RuntimeDriver {
       ...(this.options.storageClass ? { storageClass: this.options.storageClass } : {}),
       ...(this.options.serviceAccount ? { serviceAccount: this.options.serviceAccount } : {}),
       ...(this.options.stepTimeout ? { stepTimeout: this.options.stepTimeout } : {}),
+      ...(this.options.memoryLimit ? { memoryLimit: this.options.memoryLimit } : {}),
     };
     return createWorkspace(this.cluster, this.images, settings, spec);
   }

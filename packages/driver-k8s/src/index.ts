@@ -51,6 +51,13 @@ export const optionsSchema = z.strictObject({
     .describe(
       "seconds a step may run before Kubernetes stops it (the Pod's activeDeadlineSeconds; default none)",
     ),
+  memoryLimit: z
+    .string()
+    .regex(/^\d+(Ki|Mi|Gi|Ti)?$/)
+    .optional()
+    .describe(
+      "the memory each step's container may use, e.g. \"2Gi\" (its resources.limits.memory; default none, or the namespace's LimitRange)",
+    ),
   splitLogs: z
     .union([z.boolean(), z.stringbool()])
     .optional()

@@ -46,7 +46,12 @@ describe("manifests", () => {
     },
     claims,
     secretName: "cnbp-b1-analyzer-env",
-    options: { serviceAccount: "builder", nodeSelector: { "kubernetes.io/arch": "amd64" }, stepTimeout: 600 },
+    options: {
+      serviceAccount: "builder",
+      nodeSelector: { "kubernetes.io/arch": "amd64" },
+      stepTimeout: 600,
+      memoryLimit: "2Gi",
+    },
   });
 
   it("a step's Pod is valid: non-root, no privilege escalation, credentials from its Secret only, each claim once", () => {
@@ -58,6 +63,7 @@ describe("manifests", () => {
       runAsGroup: 1001,
       runAsNonRoot: true,
     });
+    expect(c?.resources).toEqual({ limits: { memory: "2Gi" } });
     expect(c?.env).toEqual([
       { name: "CNB_PLATFORM_API", value: "0.13" },
       {

@@ -38,6 +38,8 @@ export interface PodOptions {
   readonly nodeSelector?: Readonly<Record<string, string>>;
   /** Seconds a step's Pod may run before Kubernetes kills it (activeDeadlineSeconds); helpers have none. */
   readonly stepTimeout?: number;
+  /** The memory a step's container may use (resources.limits.memory, e.g. "2Gi"); helpers have none. */
+  readonly memoryLimit?: string;
 }
 
 /** `uid[:gid]` as numbers; Kubernetes runs containers by number only. Undefined when `user` names a user. */
@@ -78,6 +80,7 @@ export function stepPod(spec: StepPodSpec): V1Pod {
     command: [...step.cmd],
     ...(env.length ? { env } : {}),
     ...(step.workingDir ? { workingDir: step.workingDir } : {}),
+    ...(spec.options.memoryLimit ? { resources: { limits: { memory: spec.options.memoryLimit } } } : {}),
     securityContext: {
       allowPrivilegeEscalation: false,
       ...(user

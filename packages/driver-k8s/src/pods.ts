@@ -139,6 +139,7 @@ export async function runPod(
             DRIVER_NAME,
             w.operation,
             `${w.what} was killed for using more memory than its limit (OOMKilled)`,
+            { hints: ["raise the driver's \"memoryLimit\" option, or the namespace's LimitRange"] },
           );
         return terminated.exitCode;
       }
