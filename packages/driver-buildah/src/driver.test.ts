@@ -98,7 +98,13 @@ describe("buildah driver", () => {
   });
 
   it("a rebuild of the same Dockerfile runs no RUN step again, and Podman runs the image without moving it", async () => {
-    const lines = ["USER 0", "RUN echo ran-$((6*7)) | tee /ran.txt", "COPY greeting.txt /greeting.txt"];
+    // ENV makes the steps this run's own: the store may keep another run's cached steps of the same Dockerfile
+    const lines = [
+      "USER 0",
+      `ENV CACHED=${RUN}`,
+      "RUN echo ran-$((6*7)) | tee /ran.txt",
+      "COPY greeting.txt /greeting.txt",
+    ];
     const first = collect();
     const built = await driver.build(await request("cached-a", lines), first.io);
     expect(first.text()).toContain("ran-42");
