@@ -59,6 +59,7 @@ export async function engine(name: EngineName, args: readonly string[]) {
 /** A name unique to this test run, for images and containers the tests make and remove. */
 export const RUN_ID = `t${process.pid.toString(36)}${Date.now().toString(36)}`;
 export * from "./auth-registry.js";
+export * from "./build-output.js";
 export * from "./builder.js";
 export * from "./leftovers.js";
 export * from "./npm-registry.js";

@@ -3,16 +3,23 @@ import { readdir } from "node:fs/promises";
 import { execa } from "execa";
 import type { EngineName } from "./index.js";
 
-const lines = (text: string) => text.split("\n").filter(Boolean);
+/** What an engine's listing command (`ps -aq`, `volume ls -q`, `images -q`, with filters) prints, a line each. */
+export async function listedIn(engine: EngineName, args: readonly string[]): Promise<string[]> {
+  const listed = await execa(engine, args, { reject: false });
+  return listed.stdout.split("\n").filter(Boolean);
+}
+
+/** The filter for what cnbp made for the builds of `image`: their containers and volumes carry its name. */
+const forBuildsOf = (image: string) => `label=io.cnbp.image=${image}`;
 
 /** Containers and volumes the builds of `image` left in the engine (its cache volume is meant to stay). */
 export async function buildLeftovers(engine: EngineName, image: string) {
-  const label = `label=io.cnbp.image=${image}`;
-  const containers = await execa(engine, ["ps", "-a", "-q", "--filter", label], { reject: false });
-  const volumes = await execa(engine, ["volume", "ls", "-q", "--filter", label], { reject: false });
+  const label = forBuildsOf(image);
   return {
-    containers: lines(containers.stdout),
-    volumes: lines(volumes.stdout).filter((v) => !v.startsWith("cnbp-cache-")),
+    containers: await listedIn(engine, ["ps", "-a", "-q", "--filter", label]),
+    volumes: (await listedIn(engine, ["volume", "ls", "-q", "--filter", label])).filter(
+      (v) => !v.startsWith("cnbp-cache-"),
+    ),
   };
 }
 
@@ -25,28 +32,23 @@ export async function tempDirsLeftIn(cacheDir: string): Promise<string[]> {
 /** Removes the cache volumes cnbp kept (on purpose) for the builds of `images`. */
 export async function removeCacheVolumes(engine: EngineName, images: readonly string[]): Promise<void> {
   for (const image of images) {
-    const listed = await execa(engine, ["volume", "ls", "-q", "--filter", `label=io.cnbp.image=${image}`], {
-      reject: false,
-    });
-    for (const volume of lines(listed.stdout))
-      await execa(engine, ["volume", "rm", "-f", volume], { reject: false });
+    const volumes = await listedIn(engine, ["volume", "ls", "-q", "--filter", forBuildsOf(image)]);
+    for (const volume of volumes) await execa(engine, ["volume", "rm", "-f", volume], { reject: false });
   }
 }
 
-/** Removes images a test made, by name, and every image named below `localhost/<prefix>/`; quiet about those never made. */
+/**
+ * Removes images a test made, by name, and every image named below `<host>/<prefix>/` (host: localhost, or the
+ * registry images of a test were pulled from); quiet about those never made.
+ */
 export async function removeImages(
   engine: EngineName,
   names: readonly string[],
   prefix?: string,
+  host = "localhost",
 ): Promise<void> {
   const below = prefix
-    ? lines(
-        (
-          await execa(engine, ["images", "-q", "--filter", `reference=localhost/${prefix}/*`], {
-            reject: false,
-          })
-        ).stdout,
-      )
+    ? await listedIn(engine, ["images", "-q", "--filter", `reference=${host}/${prefix}/*`])
     : [];
   if (below.length > 0) await execa(engine, ["rmi", "-f", ...below], { reject: false });
   if (names.length > 0) await execa(engine, ["rmi", "-f", ...names], { reject: false });
