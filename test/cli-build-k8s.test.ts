@@ -6,13 +6,27 @@
  * buildpack, Ctrl-C and what the driver cannot do are clear errors; nothing but the cache's PVC is left in the
  * cluster or in Podman.
  */
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, cnbp, inRegistry, REGISTRY, RUN_ID, STACKS } from "#test-utils";
+import {
+  CLI,
+  cnbp,
+  cnbpWorkdir,
+  inRegistry,
+  listedIn,
+  phasesDone,
+  publish,
+  REGISTRY,
+  RUN_ID,
+  readRegistryImage,
+  removeImages,
+  STACKS,
+  stackTables,
+  writeApp,
+} from "#test-utils";
 import { type ApiServer, startApiServer, writeKubeconfig } from "./k8s-apiserver/index.js";
 
 const BUILDER = `${REGISTRY}/cnbp-test/${RUN_ID}/k8s-builder:1`;
@@ -56,19 +70,19 @@ const FILES: Record<string, string> = {
   "ext/extension.toml":
     'api = "0.10"\n[extension]\nid = "ex/ext"\nversion = "1.0.0"\n[[targets]]\nos = "linux"\n',
   "ext/bin/detect": "#!/bin/sh\nexit 0\n",
+  "builder.toml": [
+    '[[buildpacks]]\nuri = "bp/runtime"',
+    '[[buildpacks]]\nuri = "bp/app"',
+    '[[order]]\n[[order.group]]\nid = "ex/runtime"\nversion = "1.0.0"\n[[order.group]]\nid = "ex/app"\nversion = "1.0.0"',
+    stackTables("busybox"),
+    "",
+  ].join("\n"),
 };
 
 let server: ApiServer;
 let dir: string;
 let env: Record<string, string>;
 let core: CoreV1Api;
-
-async function writeApp(name: string, files: Record<string, string>) {
-  const app = join(dir, name);
-  await mkdir(app, { recursive: true });
-  for (const [path, content] of Object.entries(files)) await writeFile(join(app, path), content);
-  return app;
-}
 
 const buildArgs = (image: string, app: string, extra: readonly string[]) => [
   ...["build", image, "--path", app, "--builder", BUILDER, "--driver", "k8s"],
@@ -78,23 +92,20 @@ const buildArgs = (image: string, app: string, extra: readonly string[]) => [
 const build = (image: string, app: string, extra: readonly string[] = ["--publish"]) =>
   cnbp(buildArgs(image, app, extra), { env });
 
-const podman = (args: readonly string[]) => execa("podman", args, { reject: false });
-const names = (out: string) => out.split("\n").filter(Boolean);
-
 /** What the cluster and the Podman behind it hold for the namespace, but the cache's PVC and its volume. */
 async function leftovers() {
   const byName = (items: { metadata?: { name?: string } }[]) =>
     items.map((o) => o.metadata?.name ?? "").filter((n) => !isCache(n));
-  const prefix = `name=^k8s-${NAMESPACE}-`;
+  // the stand-in names what it makes in Podman `k8s-<namespace>-<name>`
+  const named = `k8s-${NAMESPACE}-`;
+  const inPodman = (list: readonly string[]) => listedIn("podman", [...list, "--filter", `name=^${named}`]);
   return {
     pods: byName((await core.listNamespacedPod({ namespace: NAMESPACE })).items),
     claims: byName((await core.listNamespacedPersistentVolumeClaim({ namespace: NAMESPACE })).items),
     secrets: byName((await core.listNamespacedSecret({ namespace: NAMESPACE })).items),
-    podmanPods: names((await podman(["pod", "ps", "-q", "--filter", prefix])).stdout),
-    podmanContainers: names((await podman(["ps", "-a", "-q", "--filter", prefix])).stdout),
-    podmanVolumes: names((await podman(["volume", "ls", "-q", "--filter", prefix])).stdout).filter(
-      (v) => !isCache(v.slice(`k8s-${NAMESPACE}-`.length)),
-    ),
+    podmanPods: await inPodman(["pod", "ps", "-q"]),
+    podmanContainers: await inPodman(["ps", "-a", "-q"]),
+    podmanVolumes: (await inPodman(["volume", "ls", "-q"])).filter((v) => !isCache(v.slice(named.length))),
   };
 }
 const NOTHING = {
@@ -106,21 +117,15 @@ const NOTHING = {
   podmanVolumes: [],
 };
 
-/** The image's manifest digest in the registry, or undefined when the registry has no such image. */
-async function registryDigest(image: string) {
-  const r = await execa(
-    "skopeo",
-    ["inspect", "--tls-verify=false", "--format", "{{.Digest}}", `docker://${image}`],
-    {
-      reject: false,
-    },
-  );
-  return r.exitCode === 0 ? r.stdout : undefined;
-}
+/** What reading `image` back from the registry fails with when the build published nothing. */
+const notInRegistry = (image: string) => ({
+  code: "CNBP_REGISTRY_IMAGE_NOT_FOUND",
+  message: `${image}: image not found`,
+});
 
 beforeAll(async () => {
   server = await startApiServer();
-  dir = await mkdtemp(join(tmpdir(), "cnbp-build-k8s-"));
+  ({ dir, env } = await cnbpWorkdir("cnbp-build-k8s-", FILES));
   const kubeconfig = join(dir, "kubeconfig");
   await writeKubeconfig(kubeconfig, { server: server.url, namespace: "default" });
   const kc = new KubeConfig();
@@ -131,32 +136,7 @@ beforeAll(async () => {
     join(dir, "config.toml"),
     `[drivers.k8s]\nkubeconfig = "${kubeconfig}"\nhelperImage = "${inRegistry(STACKS.busybox.run)}"\n`,
   );
-  env = {
-    ...(process.env as Record<string, string>),
-    CNBP_CACHE_DIR: join(dir, "cache"),
-    CNBP_CONFIG: join(dir, "config.toml"),
-  };
-  for (const [path, content] of Object.entries(FILES)) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), content);
-    if (path.includes("/bin/")) await chmod(join(dir, path), 0o755);
-  }
-  await writeFile(
-    join(dir, "builder.toml"),
-    [
-      '[[buildpacks]]\nuri = "bp/runtime"',
-      '[[buildpacks]]\nuri = "bp/app"',
-      '[[order]]\n[[order.group]]\nid = "ex/runtime"\nversion = "1.0.0"\n[[order.group]]\nid = "ex/app"\nversion = "1.0.0"',
-      `[build]\nimage = "${inRegistry(STACKS.busybox.build)}"`,
-      `[run]\n[[run.images]]\nimage = "${inRegistry(STACKS.busybox.run)}"`,
-      "",
-    ].join("\n"),
-  );
-  const made = await cnbp(
-    ["builder", "create", BUILDER, "--config", join(dir, "builder.toml"), "--publish"],
-    { env },
-  );
-  expect(made.exitCode, made.stderr).toBe(0);
+  await publish("builder create", BUILDER, join(dir, "builder.toml"), env);
 });
 
 afterAll(async () => {
@@ -164,41 +144,37 @@ afterAll(async () => {
   for (const c of (await core?.listNamespacedPersistentVolumeClaim({ namespace: NAMESPACE }))?.items ?? [])
     await core.deleteNamespacedPersistentVolumeClaim({ name: c.metadata?.name ?? "", namespace: NAMESPACE });
   await server?.close();
-  // the images the stand-in's Pods pulled into Podman's store
-  const pulled = await podman(["images", "-q", "--filter", `reference=${REGISTRY}/cnbp-test/${RUN_ID}/*`]);
-  if (names(pulled.stdout).length > 0) await podman(["rmi", "-f", ...new Set(names(pulled.stdout))]);
+  // the images the stand-in's Pods and the test pulled into Podman's store
+  await removeImages("podman", [], `cnbp-test/${RUN_ID}`, REGISTRY);
   await rm(dir, { recursive: true, force: true });
 });
 
 describe("cnbp build --driver k8s", () => {
   const APP_IMAGE = appImage("app");
   let app: string;
-  let firstDigest: string | undefined;
+  let firstDigest: string;
 
   it("builds through Pods and publishes an image that runs", async () => {
-    app = await writeApp("app", { "app.txt": "v1" });
+    app = await writeApp(dir, "app", { "app.txt": "v1" });
     const r = await build(APP_IMAGE, app);
     expect(r.exitCode, r.stderr).toBe(0);
     const lines = r.stdout.split("\n");
     expect(lines).toContain("runtime: installing");
     expect(lines).toContain("app: building v1");
-    expect(
-      lines
-        .filter((l) => l.startsWith("[cnbp] ") && l.includes(" done in "))
-        .map((l) => l.replace(/ in [\d.]+ s$/, "")),
-    ).toEqual([
+    expect(phasesDone(r.stdout)).toEqual([
       "[cnbp] analyze done",
       "[cnbp] detect done",
       "[cnbp] restore done",
       "[cnbp] build done",
       "[cnbp] export done",
     ]);
-    firstDigest = await registryDigest(APP_IMAGE);
+    firstDigest = (await readRegistryImage(APP_IMAGE)).digest;
     expect(firstDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(lines.filter(Boolean).at(-1)).toMatch(
       new RegExp(`^Built ${APP_IMAGE.replace(/[.:/]/g, "\\$&")}, pushed to its registry, in [\\d.]+ s`),
     );
-    expect(await podman(["run", "--rm", "--tls-verify=false", "--pull", "always", APP_IMAGE])).toMatchObject({
+    const pullAndRun = ["run", "--rm", "--tls-verify=false", "--pull", "always", APP_IMAGE];
+    expect(await execa("podman", pullAndRun, { reject: false })).toMatchObject({
       exitCode: 0,
       stdout: "runtime says hello from k8s",
     });
@@ -219,12 +195,12 @@ describe("cnbp build --driver k8s", () => {
     ]);
     expect(lines.filter((l) => l.startsWith("Adding layer "))).toEqual([]);
     expect(lines).toContain("Reusing 1/1 app layer(s)");
-    expect(await registryDigest(APP_IMAGE)).toBe(firstDigest);
+    expect((await readRegistryImage(APP_IMAGE)).digest).toBe(firstDigest);
     expect(await leftovers()).toEqual(NOTHING);
   });
 
   it("stops at a failing buildpack with the phase named, leaving nothing in the cluster", async () => {
-    const failing = await writeApp("failing", { "app.txt": "v1", "fail.txt": "" });
+    const failing = await writeApp(dir, "failing", { "app.txt": "v1", "fail.txt": "" });
     const image = appImage("failing");
     const r = await build(image, failing);
     // a cluster's log interleaves the container's stderr into stdout
@@ -235,7 +211,7 @@ describe("cnbp build --driver k8s", () => {
       stderr:
         "error: build failed in the builder phase: a buildpack's build failed (exit code 51)\n  hint: the buildpack output above says what went wrong",
     });
-    expect(await registryDigest(image)).toBeUndefined();
+    await expect(readRegistryImage(image)).rejects.toMatchObject(notInRegistry(image));
     expect(await leftovers()).toEqual(NOTHING);
   });
 
@@ -265,7 +241,7 @@ describe("cnbp build --driver k8s", () => {
   });
 
   it("stops on Ctrl-C, deleting the running Pod and the build's PVCs and Secrets", async () => {
-    const slow = await writeApp("slow", { "app.txt": "v1", "slow.txt": "" });
+    const slow = await writeApp(dir, "slow", { "app.txt": "v1", "slow.txt": "" });
     const image = appImage("slow");
     const child = execa(process.execPath, [CLI, ...buildArgs(image, slow, ["--publish"])], {
       env,
@@ -289,7 +265,7 @@ describe("cnbp build --driver k8s", () => {
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain("error: build cancelled in the builder phase");
     expect(performance.now() - sent).toBeLessThan(30_000);
-    expect(await registryDigest(image)).toBeUndefined();
+    await expect(readRegistryImage(image)).rejects.toMatchObject(notInRegistry(image));
     expect(await leftovers()).toEqual(NOTHING);
   });
 });
