@@ -1,12 +1,14 @@
 /** What builds leave in an engine and in cnbp's cache dir: listed to assert that nothing is, removed at the end. */
 import { readdir } from "node:fs/promises";
 import { execa } from "execa";
-import type { EngineName } from "./index.js";
+import { type EngineName, engine } from "./index.js";
 
-/** What an engine's listing command (`ps -aq`, `volume ls -q`, `images -q`, with filters) prints, a line each. */
-export async function listedIn(engine: EngineName, args: readonly string[]): Promise<string[]> {
-  const listed = await execa(engine, args, { reject: false });
-  return listed.stdout.split("\n").filter(Boolean);
+/**
+ * What an engine's listing command (`ps -aq`, `volume ls -q`, `images -q`, with filters) prints, a line each.
+ * A listing that fails throws: it must not pass for "nothing left".
+ */
+export async function listedIn(name: EngineName, args: readonly string[]): Promise<string[]> {
+  return (await engine(name, args)).split("\n").filter(Boolean);
 }
 
 /** The filter for what cnbp made for the builds of `image`: their containers and volumes carry its name. */
