@@ -6,18 +6,35 @@
  * switches the run image. A rebuild runs no Dockerfile step; a Dockerfile that breaks the rules builds
  * nothing.
  */
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cnbp, type EngineName, engine, inRegistry, REGISTRY, RUN_ID, STACKS } from "#test-utils";
+import {
+  buildLeftovers,
+  cnbp,
+  cnbpWorkdir,
+  ENGINES,
+  type EngineName,
+  engine,
+  phasesDone,
+  publish,
+  REGISTRY,
+  RUN_ID,
+  removeCacheVolumes,
+  removeImages,
+  STACKS,
+  stackTables,
+  writeApp,
+} from "#test-utils";
 
 const DEBIAN_BUILDER = `${REGISTRY}/cnbp-test/${RUN_ID}/ext-debian-builder:1`;
 const BUSYBOX_BUILDER = `${REGISTRY}/cnbp-test/${RUN_ID}/ext-busybox-builder:1`;
 /** A second busybox run image, which an extension switches to; its label tells it apart. */
 const ALT_RUN = `${REGISTRY}/cnbp-test/${RUN_ID}/ext-alt-run:1`;
 const appImage = (name: string) => `localhost/cnbp-test/${RUN_ID}/ext-${name}:1`;
+/** The apps the tests build, each into appImage(name), on one engine or the other. */
+const APPS = ["debian", "debian-docker", "files-docker", "files-podman", "switch", "broken"];
 
 const toml = (kind: "buildpack" | "extension", id: string, api = "0.10") =>
   `api = "${api}"\n[${kind}]\nid = "${id}"\nversion = "1.0.0"\n${kind === "buildpack" ? '[[targets]]\nos = "linux"\n' : ""}`;
@@ -43,6 +60,18 @@ const FROM_BASE = `ARG base_image\nFROM \${base_image}\n# test run ${RUN_ID}\n`;
 const RESET_USER = "ARG user_id\nARG group_id\nUSER ${user_id}:${group_id}\n";
 const aptInstall = (pkg: string) =>
   `USER root\nRUN apt-get update -qq && apt-get install -y -qq --no-install-recommends ${pkg} >/dev/null && rm -rf /var/lib/apt/lists/*\n`;
+
+const builderToml = (stack: "debian" | "busybox", extensions: readonly string[]) =>
+  [
+    `[[buildpacks]]\nuri = "bp/app"`,
+    ...extensions.map((e) => `[[extensions]]\nuri = "ext/${e}"`),
+    '[[order]]\n[[order.group]]\nid = "ex/app"\nversion = "1.0.0"',
+    `[[order-extensions]]\n${extensions
+      .map((e) => `[[order-extensions.group]]\nid = "ex/${e}"\nversion = "1.0.0"\noptional = true`)
+      .join("\n")}`,
+    stackTables(stack),
+    "",
+  ].join("\n");
 
 const FILES: Record<string, string> = {
   // Debian: a tool for the build image, a library for the run image, and a buildpack that needs both
@@ -103,30 +132,13 @@ const FILES: Record<string, string> = {
     "TOML",
     "",
   ].join("\n"),
+  "debian/builder.toml": builderToml("debian", ["jq", "yaml"]),
+  "busybox/builder.toml": builderToml("busybox", ["files", "switch", "broken"]),
+  "Dockerfile.alt": `FROM ${STACKS.busybox.run}\nLABEL io.cnbp.test.alt=yes\n`,
 };
-
-const builderToml = (stack: "debian" | "busybox", extensions: readonly string[]) =>
-  [
-    `[[buildpacks]]\nuri = "bp/app"`,
-    ...extensions.map((e) => `[[extensions]]\nuri = "ext/${e}"`),
-    '[[order]]\n[[order.group]]\nid = "ex/app"\nversion = "1.0.0"',
-    `[[order-extensions]]\n${extensions
-      .map((e) => `[[order-extensions.group]]\nid = "ex/${e}"\nversion = "1.0.0"\noptional = true`)
-      .join("\n")}`,
-    `[build]\nimage = "${inRegistry(STACKS[stack].build)}"`,
-    `[run]\n[[run.images]]\nimage = "${inRegistry(STACKS[stack].run)}"`,
-    "",
-  ].join("\n");
 
 let dir: string;
 let env: Record<string, string>;
-
-async function writeApp(name: string, files: readonly string[]) {
-  const app = join(dir, "apps", name);
-  await mkdir(app, { recursive: true });
-  for (const f of files) await writeFile(join(app, f), "");
-  return app;
-}
 
 const build = (
   driver: EngineName,
@@ -146,49 +158,17 @@ const dockerfileSteps = (output: string) =>
   output.split("\n").filter((l) => /^(STEP|Step) \d+\/\d+ ?:/.test(l));
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "cnbp-ext-"));
-  env = {
-    ...(process.env as Record<string, string>),
-    CNBP_CACHE_DIR: join(dir, "cache"),
-    CNBP_CONFIG: join(dir, "config.toml"),
-  };
-  for (const [path, content] of Object.entries(FILES)) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), content);
-    if (path.includes("/bin/")) await chmod(join(dir, path), 0o755);
-  }
-  await writeFile(join(dir, "debian", "builder.toml"), builderToml("debian", ["jq", "yaml"]));
-  await writeFile(
-    join(dir, "busybox", "builder.toml"),
-    builderToml("busybox", ["files", "switch", "broken"]),
-  );
-  for (const [stack, builder] of [
-    ["debian", DEBIAN_BUILDER],
-    ["busybox", BUSYBOX_BUILDER],
-  ] as const) {
-    const made = await cnbp(
-      ["builder", "create", builder, "--config", join(dir, stack, "builder.toml"), "--publish"],
-      { env },
-    );
-    expect(made.exitCode, made.stderr).toBe(0);
-  }
-  await writeFile(join(dir, "Dockerfile.alt"), `FROM ${STACKS.busybox.run}\nLABEL io.cnbp.test.alt=yes\n`);
+  ({ dir, env } = await cnbpWorkdir("cnbp-ext-", FILES));
+  await publish("builder create", DEBIAN_BUILDER, join(dir, "debian", "builder.toml"), env);
+  await publish("builder create", BUSYBOX_BUILDER, join(dir, "busybox", "builder.toml"), env);
   await engine("podman", ["build", "-q", "-t", ALT_RUN, "-f", join(dir, "Dockerfile.alt"), dir]);
   await engine("podman", ["push", "--tls-verify=false", ALT_RUN]);
 }, 300_000);
 
 afterAll(async () => {
-  for (const driver of ["podman", "docker"] as const) {
-    const images = await execa(
-      driver,
-      ["images", "-q", "--filter", `reference=localhost/cnbp-test/${RUN_ID}/*`],
-      {
-        reject: false,
-      },
-    );
-    const ids = images.stdout.split("\n").filter(Boolean);
-    if (ids.length) await execa(driver, ["rmi", "-f", ...ids], { reject: false });
-    await execa(driver, ["rmi", "-f", DEBIAN_BUILDER, BUSYBOX_BUILDER, ALT_RUN], { reject: false });
+  for (const driver of ENGINES) {
+    await removeImages(driver, [DEBIAN_BUILDER, BUSYBOX_BUILDER, ALT_RUN], `cnbp-test/${RUN_ID}`);
+    await removeCacheVolumes(driver, APPS.map(appImage));
   }
   await rm(dir, { recursive: true, force: true });
 });
@@ -198,15 +178,10 @@ describe("extensions on the Debian stack, applied by Buildah for Podman", () => 
   let app: string;
 
   it("installs a tool into the build image and a library into the run image", async () => {
-    app = await writeApp("debian", ["tools.txt"]);
+    app = await writeApp(dir, "apps/debian", { "tools.txt": "" });
     const r = await build("podman", DEBIAN_BUILDER, IMAGE, app, ["--extend-driver", "buildah"]);
     expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
-    expect(
-      r.stdout
-        .split("\n")
-        .filter((l) => l.startsWith("[cnbp] ") && l.includes(" done in "))
-        .map((l) => l.replace(/ in [\d.]+ s$/, "")),
-    ).toEqual([
+    expect(phasesDone(r.stdout)).toEqual([
       "[cnbp] analyze done",
       "[cnbp] detect done",
       "[cnbp] restore done",
@@ -239,7 +214,7 @@ describe("extensions on the Debian stack, applied by Buildah for Podman", () => 
 
 describe("extensions on the Debian stack, applied by Docker for Docker", () => {
   it("installs a tool into the build image and a library into the run image", async () => {
-    const app = await writeApp("debian-docker", ["tools.txt"]);
+    const app = await writeApp(dir, "apps/debian-docker", { "tools.txt": "" });
     const image = appImage("debian-docker");
     const r = await build("docker", DEBIAN_BUILDER, image, app);
     expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
@@ -258,7 +233,7 @@ describe.each([
   "extension layers on a run image with no package manager (%s, applied by %s)",
   (driver, extender) => {
     it("copies a file from the extension's context into the run image, and nothing else", async () => {
-      const app = await writeApp(`files-${driver}`, ["files.txt"]);
+      const app = await writeApp(dir, `apps/files-${driver}`, { "files.txt": "" });
       const image = appImage(`files-${driver}`);
       const r = await build(driver, BUSYBOX_BUILDER, image, app, ["--extend-driver", extender]);
       expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
@@ -276,7 +251,7 @@ describe.each([
 
 describe("a run image switched by an extension", () => {
   it("exports onto the image the extension names", async () => {
-    const app = await writeApp("switch", ["switch.txt"]);
+    const app = await writeApp(dir, "apps/switch", { "switch.txt": "" });
     const image = appImage("switch");
     const r = await build("podman", BUSYBOX_BUILDER, image, app, ["--json"]);
     expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
@@ -288,7 +263,7 @@ describe("a run image switched by an extension", () => {
 
 describe("an extension whose Dockerfile breaks the rules", () => {
   it("fails naming the extension, the file and the line, and builds nothing", async () => {
-    const app = await writeApp("broken", ["broken.txt"]);
+    const app = await writeApp(dir, "apps/broken", { "broken.txt": "" });
     const image = appImage("broken");
     const before = await engine("podman", ["images", "-q", "localhost/cnbp-extended/build"]);
     const r = await build("podman", BUSYBOX_BUILDER, image, app);
@@ -301,7 +276,6 @@ describe("an extension whose Dockerfile breaks the rules", () => {
     expect(await execa("podman", ["image", "exists", image], { reject: false })).toMatchObject({
       exitCode: 1,
     });
-    const left = await engine("podman", ["ps", "-aq", "--filter", `label=io.cnbp.image=${image}`]);
-    expect(left).toBe("");
+    expect(await buildLeftovers("podman", image)).toEqual({ containers: [], volumes: [] });
   }, 300_000);
 });
