@@ -1,4 +1,4 @@
-/** Setting up what the build tests build with: builder.toml's stack tables, and builders and packages published by cnbp. */
+/** Setting up what the build tests build with: builder.toml and its stack tables, and builders and packages published by cnbp. */
 import { chmod, mkdtemp, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -8,6 +8,24 @@ import { type CliResult, cnbp, engine, inRegistry, REPO_ROOT, STACKS } from "./i
 /** builder.toml's [build] and [run] tables for a test stack as the local registry holds it (or another run image). */
 export const stackTables = (stack: keyof typeof STACKS, runImage = inRegistry(STACKS[stack].run)) =>
   `[build]\nimage = "${inRegistry(STACKS[stack].build)}"\n[run]\n[[run.images]]\nimage = "${runImage}"`;
+
+/**
+ * A builder.toml on a test stack: the buildpacks in the dirs `buildpacks`, one order group of the ids `order`
+ * (each at version 1.0.0), and any more tables (`extra`: extensions and their order).
+ */
+export const builderConfig = (
+  stack: keyof typeof STACKS,
+  buildpacks: readonly string[],
+  order: readonly string[],
+  extra: readonly string[] = [],
+) =>
+  [
+    ...buildpacks.map((uri) => `[[buildpacks]]\nuri = "${uri}"`),
+    `[[order]]\n${order.map((id) => `[[order.group]]\nid = "${id}"\nversion = "1.0.0"`).join("\n")}`,
+    ...extra,
+    stackTables(stack),
+    "",
+  ].join("\n");
 
 /** Runs `cnbp` for a test's set-up; throws with its output when it fails. */
 export async function cnbpOk(
