@@ -12,6 +12,7 @@ import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  builderConfig,
   CLI,
   cnbp,
   cnbpWorkdir,
@@ -24,7 +25,6 @@ import {
   readRegistryImage,
   removeImages,
   STACKS,
-  stackTables,
   writeApp,
 } from "#test-utils";
 import { type ApiServer, startApiServer, writeKubeconfig } from "./k8s-apiserver/index.js";
@@ -70,13 +70,7 @@ const FILES: Record<string, string> = {
   "ext/extension.toml":
     'api = "0.10"\n[extension]\nid = "ex/ext"\nversion = "1.0.0"\n[[targets]]\nos = "linux"\n',
   "ext/bin/detect": "#!/bin/sh\nexit 0\n",
-  "builder.toml": [
-    '[[buildpacks]]\nuri = "bp/runtime"',
-    '[[buildpacks]]\nuri = "bp/app"',
-    '[[order]]\n[[order.group]]\nid = "ex/runtime"\nversion = "1.0.0"\n[[order.group]]\nid = "ex/app"\nversion = "1.0.0"',
-    stackTables("busybox"),
-    "",
-  ].join("\n"),
+  "builder.toml": builderConfig("busybox", ["bp/runtime", "bp/app"], ["ex/runtime", "ex/app"]),
 };
 
 let server: ApiServer;
