@@ -80,8 +80,12 @@ export interface Extensions {
   readonly switched: boolean;
   /** `[run-image] extend` in analyzed.toml: there are run.Dockerfiles to apply. */
   readonly extendRun: boolean;
-  /** Digests of the build contexts, each read once per build (build and run steps often share one). */
-  readonly contextDigests: Map<string, Promise<string>>;
+  /**
+   * Digests of the build contexts of the Dockerfiles to apply, each read once per build (build and run steps
+   * often share one); all started when the extensions are read, so that the run contexts' are ready by the
+   * time the build image is extended.
+   */
+  readonly contextDigests: ReadonlyMap<string, Promise<string>>;
 }
 
 /**
@@ -111,14 +115,28 @@ export async function readExtensions(ctx: ExtendContext, requestedRunImage: stri
   });
   const runImage = analyzed["run-image"]?.image ?? requestedRunImage;
   const switched = runImage !== requestedRunImage;
+  const extendRun = analyzed["run-image"]?.extend === true;
   if (switched) await reachSwitchedRunImage(ctx, runImage, plan);
   return {
     plan,
     runImage,
     switched,
-    extendRun: analyzed["run-image"]?.extend === true,
-    contextDigests: new Map(),
+    extendRun,
+    contextDigests: digestContexts([...plan.build, ...(extendRun ? plan.run.filter((s) => s.extend) : [])]),
   };
+}
+
+function digestContexts(steps: readonly ExtensionDockerfile[]): Map<string, Promise<string>> {
+  const digests = new Map<string, Promise<string>>();
+  for (const { context } of steps) {
+    if (digests.has(context)) continue;
+    const digest = treeDigest(context);
+    // a failure surfaces where the digest is awaited; this handler only keeps it from being "unhandled"
+    // meanwhile (or for good, when a failed extension step ends the build first)
+    digest.catch(() => {});
+    digests.set(context, digest);
+  }
+  return digests;
 }
 
 /**
@@ -222,7 +240,7 @@ async function applyChain(
       ...(current.image.user ? { user: current.image.user } : {}),
     });
     const tag = `${EXTENDED_REPO}/${kind}:${await stepKey(step, current.image.id, args, ext.contextDigests)}`;
-    let image = await ctx.extender.images.inspect(tag);
+    let image = await lookups(ctx).inspect(tag);
     if (image) ctx.note(`extension ${step.extensionId}: ${kind}.Dockerfile unchanged, reusing ${tag}`);
     else {
       ctx.note(`extension ${step.extensionId}: applying ${kind}.Dockerfile to ${current.ref}`);
@@ -237,7 +255,7 @@ async function applyChain(
         // the result is kept whole under its key: a commit per step would only slow a cold build
         stepCache: false,
       });
-      image = await ctx.extender.images.inspect(tag);
+      image = await lookups(ctx).inspect(tag);
       if (!image)
         throw new CnbpError(
           "CNBP_BUILD_FAILED",
@@ -269,13 +287,9 @@ async function stepKey(
   step: ExtensionDockerfile,
   baseId: string,
   args: Readonly<Record<string, string>>,
-  contextDigests: Map<string, Promise<string>>,
+  contextDigests: ReadonlyMap<string, Promise<string>>,
 ) {
-  let context = contextDigests.get(step.context);
-  if (!context) {
-    context = treeDigest(step.context);
-    contextDigests.set(step.context, context);
-  }
+  const context = contextDigests.get(step.context) ?? treeDigest(step.context);
   const hash = createHash("sha256");
   hash.update(`${baseId}\n${await readFile(step.dockerfile)}\n${await context}\n`);
   for (const [name, value] of Object.entries(args).sort(([a], [b]) => a.localeCompare(b)))
@@ -283,10 +297,18 @@ async function stepKey(
   return hash.digest("hex").slice(0, 24);
 }
 
+/**
+ * Where the build driver's images are looked up: in a store the runtime driver shares, through the runtime
+ * driver, which answers from a service (Podman's API) where Buildah starts two processes per look-up.
+ */
+function lookups(ctx: ExtendContext) {
+  return sharesStore(ctx.runtime, ctx.extender) ? ctx.runtime.images : ctx.extender.images;
+}
+
 /** The runtime store's image `ref` (id `id`) as the build driver's store names it, moved there if needed. */
 async function inExtenderStore(ctx: ExtendContext, ref: string, id: string): Promise<Current> {
   if (sharesStore(ctx.runtime, ctx.extender)) {
-    const image = await ctx.extender.images.inspect(id);
+    const image = await lookups(ctx).inspect(id);
     if (image) return { ref, image };
   }
   const tag = `${EXTENDED_REPO}/base:${id.replace(/^sha256:/, "").slice(0, 24)}`;
