@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  builderConfig,
   buildLeftovers,
   cnbp,
   cnbpWorkdir,
@@ -24,7 +25,6 @@ import {
   removeCacheVolumes,
   removeImages,
   STACKS,
-  stackTables,
   writeApp,
 } from "#test-utils";
 
@@ -61,17 +61,19 @@ const RESET_USER = "ARG user_id\nARG group_id\nUSER ${user_id}:${group_id}\n";
 const aptInstall = (pkg: string) =>
   `USER root\nRUN apt-get update -qq && apt-get install -y -qq --no-install-recommends ${pkg} >/dev/null && rm -rf /var/lib/apt/lists/*\n`;
 
+/** The stack's builder.toml: the app's buildpack and `extensions` (from ext/<name>), each optional in their order. */
 const builderToml = (stack: "debian" | "busybox", extensions: readonly string[]) =>
-  [
-    `[[buildpacks]]\nuri = "bp/app"`,
-    ...extensions.map((e) => `[[extensions]]\nuri = "ext/${e}"`),
-    '[[order]]\n[[order.group]]\nid = "ex/app"\nversion = "1.0.0"',
-    `[[order-extensions]]\n${extensions
-      .map((e) => `[[order-extensions.group]]\nid = "ex/${e}"\nversion = "1.0.0"\noptional = true`)
-      .join("\n")}`,
-    stackTables(stack),
-    "",
-  ].join("\n");
+  builderConfig(
+    stack,
+    ["bp/app"],
+    ["ex/app"],
+    [
+      ...extensions.map((e) => `[[extensions]]\nuri = "ext/${e}"`),
+      `[[order-extensions]]\n${extensions
+        .map((e) => `[[order-extensions.group]]\nid = "ex/${e}"\nversion = "1.0.0"\noptional = true`)
+        .join("\n")}`,
+    ],
+  );
 
 const FILES: Record<string, string> = {
   // Debian: a tool for the build image, a library for the run image, and a buildpack that needs both
