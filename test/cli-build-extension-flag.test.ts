@@ -7,7 +7,7 @@
  * naming the flag and the value and leaving nothing behind. On a builder with an extension, `--extension`s
  * replace its extension order, and its own extension is taken by `<id>@<version>`.
  */
-import { rm } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,6 +29,9 @@ const BUILDER = `${REGISTRY}/cnbp-test/${RUN_ID}/extflag-builder:1`;
 const EXT_BUILDER = `${REGISTRY}/cnbp-test/${RUN_ID}/extflag-ext-builder:1`;
 const EXT_PACKAGE = `${REGISTRY}/cnbp-test/${RUN_ID}/extflag-pkg:1`;
 const APP_IMAGE = `localhost/cnbp-test/${RUN_ID}/extflag-app:1`;
+const VARYING_APP_IMAGE = `localhost/cnbp-test/${RUN_ID}/extflag-varying-app:1`;
+/** On the extended run images of the varying extension (below), with this run's ID. */
+const VARYING_LABEL = "cnbp.test.varying";
 
 /** An extension whose run.Dockerfile COPYs `file` (saying `says`) from its context into /opt. */
 const copyingExtension = (dir: string, id: string, file: string, says: string) => ({
@@ -73,6 +76,19 @@ const FILES: Record<string, string> = {
     '[[order-extensions]]\n[[order-extensions.group]]\nid = "ex/from-dir"\nversion = "1.0.0"',
   ]),
   "app/app.txt": "x",
+  // an extension whose run.Dockerfile COPYs the app's varying.txt: a change of it is a new extended run image
+  "ext/varying/extension.toml": 'api = "0.10"\n[extension]\nid = "ex/varying"\nversion = "1.0.0"\n',
+  "ext/varying/bin/generate": [
+    "#!/bin/sh",
+    "set -eu",
+    'mkdir -p "$CNB_OUTPUT_DIR/context.run"',
+    // generate runs in the app directory
+    'cp varying.txt "$CNB_OUTPUT_DIR/context.run/varying.txt"',
+    `printf 'ARG base_image\\nFROM \${base_image}\\nLABEL ${VARYING_LABEL}=${RUN_ID}\\nCOPY varying.txt /opt/varying.txt\\n' > "$CNB_OUTPUT_DIR/run.Dockerfile"`,
+    'chmod -R a+rX "$CNB_OUTPUT_DIR"',
+    "",
+  ].join("\n"),
+  "varying-app/varying.txt": "one",
 };
 
 let dir: string;
@@ -112,7 +128,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await removeImages("podman", [BUILDER, EXT_BUILDER, EXT_PACKAGE], `cnbp-test/${RUN_ID}`);
-  await removeCacheVolumes("podman", [APP_IMAGE]);
+  await removeCacheVolumes("podman", [APP_IMAGE, VARYING_APP_IMAGE]);
+  const varying = await varyingExtendedImages();
+  if (varying.length > 0) await podman(["rmi", "-f", ...varying]);
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -204,3 +222,55 @@ describe("cnbp build --extension: a module of the other kind", () => {
     expect(await leftovers()).toEqual(NOTHING_LEFT);
   });
 });
+
+describe("cnbp build: the extended images an app image keeps", () => {
+  it("removes the previous build's extended run image once a changed extension no longer uses it", async () => {
+    const varyingBuild = () =>
+      cnbp(
+        [
+          "build",
+          VARYING_APP_IMAGE,
+          "--path",
+          join(dir, "varying-app"),
+          "--builder",
+          BUILDER,
+          "--driver",
+          "podman",
+          "--extension",
+          "./ext/varying",
+        ],
+        { env, cwd: dir },
+      );
+    const first = await varyingBuild();
+    expect(first.exitCode, `${first.stdout}\n${first.stderr}`).toBe(0);
+    const made = await varyingExtendedImages();
+    expect(made).toEqual([expect.stringMatching(/^localhost\/cnbp-extended\/run:[0-9a-f]{24}$/)]);
+
+    await writeFile(join(dir, "varying-app", "varying.txt"), "two");
+    const changed = await varyingBuild();
+    expect(changed.exitCode, `${changed.stdout}\n${changed.stderr}`).toBe(0);
+    const remade = await varyingExtendedImages();
+    expect(remade).toEqual([expect.stringMatching(/^localhost\/cnbp-extended\/run:[0-9a-f]{24}$/)]);
+    expect(remade).not.toEqual(made);
+
+    const unchanged = await varyingBuild();
+    expect(unchanged.exitCode, `${unchanged.stdout}\n${unchanged.stderr}`).toBe(0);
+    expect(unchanged.stdout).toContain(
+      `[cnbp] extension ex/varying: run.Dockerfile unchanged, reusing ${remade[0]}\n`,
+    );
+    expect(await varyingExtendedImages()).toEqual(remade);
+  }, 300_000);
+});
+
+/** The store's extended run images the varying extension made in this run, by name. */
+async function varyingExtendedImages(): Promise<string[]> {
+  const r = await podman([
+    "images",
+    "--format",
+    "{{.Repository}}:{{.Tag}}",
+    "--filter",
+    `label=${VARYING_LABEL}=${RUN_ID}`,
+  ]);
+  // the app images built on them have the label too
+  return r.stdout.split("\n").filter((name) => name.startsWith("localhost/cnbp-extended/run:"));
+}

@@ -286,6 +286,7 @@ async function buildWith(
             extender,
             workspace,
             builder,
+            image: req.image,
             appDir: req.appDir,
             ...(layoutRepo ? { layoutRepo } : {}),
             pull,

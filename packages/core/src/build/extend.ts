@@ -40,6 +40,7 @@ import {
 } from "../spec/index.js";
 import { appFiles, appTar } from "./app-source.js";
 import type { ResolvedBuilder } from "./builder.js";
+import { EXTENDED_REPO, keepOnlyUsed } from "./extended-images.js";
 import { moveImage, sharesStore } from "./image-moves.js";
 import { stageImage } from "./layout-repo.js";
 import { PATHS, VOLUMES } from "./phases.js";
@@ -47,8 +48,6 @@ import type { Pull } from "./pulls.js";
 import { treeDigest } from "./tree-digest.js";
 import { copyOut } from "./volume-files.js";
 
-/** Where extended images are kept, one repository per kind, tagged by the key of what made them. */
-export const EXTENDED_REPO = "localhost/cnbp-extended";
 /** Label of every extended image cnbp keeps: its kind, so `cnbp cache prune` can find them. */
 export const EXTENDED_LABEL = "io.cnbp.extended";
 
@@ -57,6 +56,8 @@ export interface ExtendContext {
   readonly extender: BuildDriver;
   readonly workspace: Workspace;
   readonly builder: ResolvedBuilder;
+  /** The app image: its builds keep only the extended images their last build used (./extended-images.ts). */
+  readonly image: string;
   readonly appDir: string;
   /** The OCI layout repository the build exports into (store output); absent when publishing. */
   readonly layoutRepo?: string;
@@ -95,8 +96,12 @@ export interface Extensions {
  */
 export async function readExtensions(ctx: ExtendContext, requestedRunImage: string): Promise<Extensions> {
   const dir = join(ctx.scratch, "layers");
-  for (const path of ["/group.toml", "/analyzed.toml", "/generated"])
-    await copyOut(ctx.workspace, VOLUMES.layers, path, dir, { optional: path === "/generated" });
+  // side by side: each is a podman process with the Podman driver
+  await Promise.all(
+    ["/group.toml", "/analyzed.toml", "/generated"].map((path) =>
+      copyOut(ctx.workspace, VOLUMES.layers, path, dir, { optional: path === "/generated" }),
+    ),
+  );
   const group = parseSpecOrThrow<GroupFile>(
     groupToml,
     await readFile(join(dir, "group.toml"), "utf8"),
@@ -147,11 +152,11 @@ export async function extendBuildImage(ctx: ExtendContext, ext: Extensions): Pro
   if (ext.plan.build.length === 0) return undefined;
   const base = await inExtenderStore(ctx, ctx.builder.name, ctx.builder.id);
   const chain = await applyChain(ctx, ext, "build", ext.plan.build, base);
-  const shared = sharesStore(ctx.runtime, ctx.extender);
-  const result = shared
-    ? chain.image
-    : await moveImage(ctx.extender.images, ctx.runtime.images, chain.ref, chain.ref, ctx.scratch);
-  return result.id;
+  await keepOnlyUsed(extendedImagesOf(ctx, ctx.extender), "build", chain.tags);
+  if (sharesStore(ctx.runtime, ctx.extender)) return chain.image.id;
+  const moved = await moveImage(ctx.extender.images, ctx.runtime.images, chain.ref, chain.ref, ctx.scratch);
+  await keepOnlyUsed(extendedImagesOf(ctx, ctx.runtime), "build", [chain.ref]);
+  return moved.id;
 }
 
 /** What extending the run image gave the exporter. */
@@ -178,6 +183,7 @@ export async function extendRunImage(ctx: ExtendContext, ext: Extensions): Promi
       )
     : { ref: ext.runImage, image: await pullInto(ctx, ctx.extender, ext.runImage) };
   const chain = await applyChain(ctx, ext, "run", steps, base);
+  await keepOnlyUsed(extendedImagesOf(ctx, ctx.extender), "run", chain.tags);
   const rebasable = chainRebasable(chain.labels);
   const sparse = { baseLayerCount: base.image.diffIds.length, addedBy: chain.addedBy, rebasable };
   const key = createHash("sha256")
@@ -217,6 +223,8 @@ interface Current {
 }
 
 interface Chain extends Current {
+  /** cnbp's tags the chain used: each Dockerfile's result, and the base when cnbp moved it into the store. */
+  readonly tags: readonly string[];
   /** The extension that added each layer above the base, in order. */
   readonly addedBy: readonly string[];
   /** Each Dockerfile's result's labels, in order. */
@@ -232,6 +240,7 @@ async function applyChain(
   base: Current,
 ): Promise<Chain> {
   let current = base;
+  const tags = base.ref.startsWith(`${EXTENDED_REPO}/`) ? [base.ref] : [];
   const addedBy: string[] = [];
   const labels: Readonly<Record<string, string>>[] = [];
   for (const step of steps) {
@@ -262,12 +271,13 @@ async function applyChain(
           `driver ${ctx.extender.name} built ${tag} but its store has no such image`,
         );
     }
+    tags.push(tag);
     const added = image.diffIds.length - current.image.diffIds.length;
     for (let i = 0; i < added; i++) addedBy.push(step.extensionId);
     labels.push(image.labels);
     current = { ref: tag, image };
   }
-  return { ...current, addedBy, labels };
+  return { ...current, tags, addedBy, labels };
 }
 
 async function runBuild(ctx: ExtendContext, req: Parameters<BuildDriver["build"]>[0]): Promise<void> {
@@ -295,6 +305,10 @@ async function stepKey(
   for (const [name, value] of Object.entries(args).sort(([a], [b]) => a.localeCompare(b)))
     if (name !== "build_id" && name !== "base_image") hash.update(`${name}=${value}\n`);
   return hash.digest("hex").slice(0, 24);
+}
+
+function extendedImagesOf(ctx: ExtendContext, driver: BuildDriver | RuntimeDriver) {
+  return { cacheRoot: ctx.cacheRoot, driver, image: ctx.image };
 }
 
 /**

@@ -1,0 +1,71 @@
+/**
+ * Extended images kept per app image: every build records which extended images (build and run) it used, and
+ * removes those the app image's previous build used and this one does not. An extension whose Dockerfile or
+ * context keeps changing then leaves one set of extended images in the store, not one per change.
+ * The record lives in cnbp's cache directory, one small JSON file per build driver and app image.
+ */
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { ImageStore } from "../drivers/contract.js";
+import { canonical } from "./layout-repo.js";
+
+/** Where extended images are kept, one repository per kind, tagged by the key of what made them. */
+export const EXTENDED_REPO = "localhost/cnbp-extended";
+
+export type ExtendedKind = "build" | "run";
+
+type ExtendedRecord = Partial<Record<ExtendedKind, string[]>>;
+
+export interface ExtendedImagesOf {
+  /** cnbp's cache directory. */
+  readonly cacheRoot: string;
+  /** The build driver whose store holds the extended images. */
+  readonly driver: { readonly name: string; readonly images: ImageStore };
+  /** The app image being built. */
+  readonly image: string;
+}
+
+/**
+ * Records `used` as the app image's extended images of `kind` and removes the ones recorded before that it
+ * no longer uses. A removal that fails (a container of another build uses the image) leaves that image.
+ */
+export async function keepOnlyUsed(of: ExtendedImagesOf, kind: ExtendedKind, used: readonly string[]) {
+  const path = recordPath(of);
+  const record = await readRecord(path);
+  for (const tag of record[kind] ?? [])
+    if (!used.includes(tag)) await of.driver.images.remove(tag).catch(() => {});
+  await mkdir(join(of.cacheRoot, "extended-images"), { recursive: true });
+  // written aside and renamed, so that a build stopped half-way leaves the old record whole
+  const aside = `${path}.${process.pid}`;
+  await writeFile(aside, `${JSON.stringify({ ...record, [kind]: used })}\n`);
+  await rename(aside, path);
+}
+
+function recordPath(of: ExtendedImagesOf): string {
+  const key = createHash("sha256")
+    .update(`${of.driver.name}\n${canonical(of.image)}`)
+    .digest("hex")
+    .slice(0, 16);
+  return join(of.cacheRoot, "extended-images", `${key}.json`);
+}
+
+/** The record at `path`; none, or one that does not parse, is an empty record (nothing is removed). */
+async function readRecord(path: string): Promise<ExtendedRecord> {
+  try {
+    const parsed: unknown = JSON.parse(await readFile(path, "utf8"));
+    if (typeof parsed !== "object" || parsed === null) return {};
+    const record: ExtendedRecord = {};
+    for (const kind of ["build", "run"] as const) {
+      const tags = (parsed as Record<string, unknown>)[kind];
+      // only cnbp's own repository: an edited record never removes another image
+      if (Array.isArray(tags))
+        record[kind] = tags.filter(
+          (t): t is string => typeof t === "string" && t.startsWith(`${EXTENDED_REPO}/`),
+        );
+    }
+    return record;
+  } catch {
+    return {};
+  }
+}
