@@ -22,7 +22,7 @@ export async function buildImage(cli: PodmanCli, req: DockerfileBuild, io: StepI
     for (const [k, v] of Object.entries(req.labels ?? {})) args.push("--label", `${k}=${v}`);
     if (req.platform) args.push("--platform", req.platform);
     const before = io.signal ? await workingContainers(cli) : [];
-    const proc = spawnPodman(cli, [...args, req.context], {
+    const { proc } = await spawnPodman(cli, [...args, req.context], {
       stdin: "ignore",
       ...(io.signal ? { cancelSignal: io.signal, forceKillAfterDelay: 10_000 } : {}),
     });

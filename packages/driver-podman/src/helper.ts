@@ -52,7 +52,7 @@ export async function copyOut(
   path: string,
   shown: string,
 ): Promise<Readable> {
-  const proc = spawnPodman(cli, ["cp", `${container}:${path}`, "-"], {
+  const { proc } = await spawnPodman(cli, ["cp", `${container}:${path}`, "-"], {
     buffer: { stdout: false, stderr: true },
   });
   const out = proc.stdout as Readable;

@@ -12,9 +12,8 @@ import {
   type RegistryAuth,
   type StoredImage,
 } from "@cnbp/core/drivers";
-import { execa } from "execa";
 import { loadLayoutImage } from "./layout-load.js";
-import { cancelled, DRIVER_NAME, failed, type PodmanCli, podman } from "./podman.js";
+import { cancelled, DRIVER_NAME, failed, loadExeca, type PodmanCli, podman } from "./podman.js";
 import { libpod } from "./service.js";
 
 interface InspectJson {
@@ -152,6 +151,7 @@ export class PodmanImages implements ImageStore {
 
   private async copy(operation: string, src: string, dest: string) {
     try {
+      const { execa } = await loadExeca();
       const r = await execa(this.skopeo, ["copy", "--quiet", src, dest], { reject: false });
       if (r.failed && r.exitCode === undefined) throw r.cause ?? r;
       return { exitCode: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr };

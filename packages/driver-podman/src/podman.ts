@@ -1,8 +1,18 @@
 /** Runs the podman CLI and turns its failures into DriverErrors that say which operation failed. */
 import { DriverError, type DriverErrorCode } from "@cnbp/core/drivers";
-import { execa, type Options, type ResultPromise } from "execa";
+import type { Options, ResultPromise } from "execa";
 
 export const DRIVER_NAME = "podman";
+
+/**
+ * execa, imported on first use rather than with the driver (a sixth of a second on a build's start): most
+ * calls go to the API, and a workspace starts loading it while its volumes are made.
+ */
+let execaModule: Promise<typeof import("execa")> | undefined;
+export const loadExeca = () => {
+  execaModule ??= import("execa");
+  return execaModule;
+};
 
 export interface PodmanCli {
   /** The podman executable: a path or a name looked up on PATH. */
@@ -30,6 +40,7 @@ export async function podman(
   opts: PodmanOptions = {},
 ): Promise<PodmanResult> {
   try {
+    const { execa } = await loadExeca();
     const r = await execa(cli.bin, args, { reject: false, stripFinalNewline: true, ...opts });
     if (r.isCanceled) throw cancelled(operation);
     if (r.failed && r.exitCode === undefined) throw unavailable(cli, operation, r.cause ?? r);
@@ -53,9 +64,17 @@ export async function podmanOk(
   return r.stdout;
 }
 
-/** Starts `podman ...args` with piped streams, for callers that stream (run, get). */
-export function spawnPodman(cli: PodmanCli, args: readonly string[], opts: Options = {}): ResultPromise {
-  return execa(cli.bin, args, { reject: false, buffer: false, ...opts });
+/**
+ * Starts `podman ...args` with piped streams, for callers that stream (run, get); the process comes wrapped,
+ * since awaiting it directly would wait for its end.
+ */
+export async function spawnPodman(
+  cli: PodmanCli,
+  args: readonly string[],
+  opts: Options = {},
+): Promise<{ proc: ResultPromise }> {
+  const { execa } = await loadExeca();
+  return { proc: execa(cli.bin, args, { reject: false, buffer: false, ...opts }) };
 }
 
 export function failed(operation: string, r: PodmanResult, code: DriverErrorCode = "CNBP_DRIVER_FAILED") {

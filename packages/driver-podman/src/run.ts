@@ -91,7 +91,7 @@ async function attach(
   name: string,
   io: StepIO,
 ): Promise<{ exitCode: number | undefined; stderrTail: string }> {
-  const proc = spawnPodman(cli, args, { stdin: "ignore" });
+  const { proc } = await spawnPodman(cli, args, { stdin: "ignore" });
   let tail = Buffer.alloc(0);
   const drain = (stream: Readable | null, sink: StepIO["stdout"], keep: boolean) =>
     new Promise<void>((resolve) => {
