@@ -1,7 +1,7 @@
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { DriverError, withCheckedPutTar } from "@cnbp/core/drivers";
-import { DRIVER_NAME, failed, type PodmanCli, podmanOk, spawnPodman } from "./podman.js";
-import { libpod, putArchive } from "./service.js";
+import { DRIVER_NAME, failed, type PodmanCli, podmanOk } from "./podman.js";
+import { getArchive, libpod, putArchive } from "./service.js";
 
 /** An image with no files at all: it is only ever created from, never run. */
 const HELPER_IMAGE = "localhost/cnbp-podman/helper:1";
@@ -52,29 +52,9 @@ export async function copyOut(
   path: string,
   shown: string,
 ): Promise<Readable> {
-  const { proc } = await spawnPodman(cli, ["cp", `${container}:${path}`, "-"], {
-    buffer: { stdout: false, stderr: true },
-  });
-  const out = proc.stdout as Readable;
-  const first = await new Promise<"data" | "exit">((resolve) => {
-    // an empty stream reports readable at its end: only bytes mean podman found the path
-    out.once("readable", () =>
-      out.readableLength > 0 ? resolve("data") : void proc.then(() => resolve("exit")),
-    );
-    void proc.then(() => resolve("exit"));
-  });
-  if (first === "exit") {
-    const r = await proc;
-    if (r.exitCode !== 0) {
-      const res = { exitCode: r.exitCode ?? 1, stdout: "", stderr: String(r.stderr ?? "") };
-      if (/could not be found|no such file/i.test(res.stderr))
-        throw new DriverError("CNBP_NOT_FOUND", DRIVER_NAME, "workspace.get", `no ${JSON.stringify(shown)}`);
-      throw failed("workspace.get", res);
-    }
-  }
-  out.once("close", () => {
-    if (proc.exitCode === null) proc.kill();
-  });
-  void proc.catch(() => {});
-  return out;
+  const r = await getArchive(cli, "workspace.get", container, path);
+  if (r instanceof Readable) return r;
+  if (r.exitCode === 404)
+    throw new DriverError("CNBP_NOT_FOUND", DRIVER_NAME, "workspace.get", `no ${JSON.stringify(shown)}`);
+  throw failed("workspace.get", r);
 }

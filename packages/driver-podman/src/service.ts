@@ -85,6 +85,27 @@ export function putArchive(
   });
 }
 
+/**
+ * A tar stream of `path` in the (created) container `container`, entries relative to its parent, as the
+ * Docker-compatible endpoint gives it; a failure (404 when the path is absent) is the result's exit code.
+ */
+export function getArchive(
+  cli: PodmanCli,
+  operation: string,
+  container: string,
+  path: string,
+): Promise<PodmanResult | Readable> {
+  return call(
+    cli,
+    operation,
+    {
+      method: "GET",
+      path: `/containers/${encodeURIComponent(container)}/archive?path=${encodeURIComponent(path)}`,
+    },
+    sendForStream,
+  );
+}
+
 /** `POST /libpod/images/load` of the tar `archive` makes (anew for each attempt): what `podman load` reads. */
 export function loadImages(
   cli: PodmanCli,
@@ -108,10 +129,15 @@ interface Call {
   readonly body?: () => string | Readable;
 }
 
-async function call(cli: PodmanCli, operation: string, c: Call): Promise<PodmanResult> {
+async function call<T = PodmanResult>(
+  cli: PodmanCli,
+  operation: string,
+  c: Call,
+  via: (socket: string, c: Call) => Promise<T> = send as (socket: string, c: Call) => Promise<T>,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await send(await socketOf(cli), c);
+      return await via(await socketOf(cli), c);
     } catch (err) {
       if (err instanceof DriverError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
@@ -262,6 +288,24 @@ function send(socket: string, c: Call): Promise<PodmanResult> {
       body.once("error", (err) => req.destroy(err));
       body.pipe(req);
     }
+  });
+}
+
+/** Like `send`, but a successful response's body is not read: it is the result, as a stream. */
+function sendForStream(socket: string, c: Call): Promise<PodmanResult | Readable> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: socket, method: c.method, path: `/v4.0.0${c.path}` }, (res) => {
+      const status = res.statusCode ?? 500;
+      if (status < 300) return resolve(res);
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.once("error", reject);
+      res.once("end", () =>
+        resolve({ exitCode: status, stdout: "", stderr: errorMessage(Buffer.concat(chunks).toString()) }),
+      );
+    });
+    req.once("error", reject);
+    req.end();
   });
 }
 
