@@ -31,10 +31,16 @@ export async function tempDirsLeftIn(cacheDir: string): Promise<string[]> {
   return names.filter((name) => name.startsWith("buildpacks-") || name.startsWith("cnbp-authoring-"));
 }
 
+/**
+ * What a clean-up removes: the listing, or nothing when it fails, so that the clean-up goes on (`podman images`
+ * fails while another process removes an image, and the machine is shared).
+ */
+const toRemove = (engine: EngineName, args: readonly string[]) => listedIn(engine, args).catch(() => []);
+
 /** Removes the cache volumes cnbp kept (on purpose) for the builds of `images`. */
 export async function removeCacheVolumes(engine: EngineName, images: readonly string[]): Promise<void> {
   for (const image of images) {
-    const volumes = await listedIn(engine, ["volume", "ls", "-q", "--filter", forBuildsOf(image)]);
+    const volumes = await toRemove(engine, ["volume", "ls", "-q", "--filter", forBuildsOf(image)]);
     for (const volume of volumes) await execa(engine, ["volume", "rm", "-f", volume], { reject: false });
   }
 }
@@ -50,7 +56,7 @@ export async function removeImages(
   host = "localhost",
 ): Promise<void> {
   const below = prefix
-    ? await listedIn(engine, ["images", "-q", "--filter", `reference=${host}/${prefix}/*`])
+    ? await toRemove(engine, ["images", "-q", "--filter", `reference=${host}/${prefix}/*`])
     : [];
   if (below.length > 0) await execa(engine, ["rmi", "-f", ...below], { reject: false });
   if (names.length > 0) await execa(engine, ["rmi", "-f", ...names], { reject: false });
