@@ -224,7 +224,7 @@ describe("cnbp build --extension: a module of the other kind", () => {
 });
 
 describe("cnbp build: the extended images an app image keeps", () => {
-  it("removes the previous build's extended run image once a changed extension no longer uses it", async () => {
+  it("removes the previous build's extended run image once a changed extension no longer uses it, and cache prune the last", async () => {
     const varyingBuild = () =>
       cnbp(
         [
@@ -259,6 +259,14 @@ describe("cnbp build: the extended images an app image keeps", () => {
       `[cnbp] extension ex/varying: run.Dockerfile unchanged, reusing ${remade[0]}\n`,
     );
     expect(await varyingExtendedImages()).toEqual(remade);
+
+    // pruning the app image's caches takes its extended image along
+    const pruned = await cnbp(["cache", "prune", "--image", VARYING_APP_IMAGE, "--driver", "podman"], {
+      env,
+    });
+    expect(pruned.exitCode, pruned.stderr).toBe(0);
+    expect(pruned.stdout).toContain(`Removed extended image ${remade[0]}\n`);
+    expect(await varyingExtendedImages()).toEqual([]);
   }, 300_000);
 });
 

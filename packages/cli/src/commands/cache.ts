@@ -53,7 +53,9 @@ export function cacheCommands(io: Io, env: NodeJS.ProcessEnv = process.env): Com
   });
 
   const prune = new Command("prune")
-    .description("Remove build cache volumes and the layout repositories no remaining cache needs")
+    .description(
+      "Remove build cache volumes, and the layout repositories and extended images of images with no cache left",
+    )
     .option("--all", "remove every cache")
     .option("--image <name>", "remove the caches of builds of this image")
     .option("--older-than <duration>", "remove caches created longer ago than this, e.g. 12h, 7d or 2w")
@@ -138,6 +140,7 @@ function pruneText(r: PruneReport): string {
         `${verb} cache volume ${c.volume} (${c.image ?? "no image label"}, ${c.appDir ?? "no app label"})`,
     ),
     ...r.layoutRepos.map((l) => `${verb} layout repository ${l.dir} (${bytes(l.sizeBytes)})`),
+    ...r.extendedImages.map((tag) => `${verb} extended image ${tag}`),
     ...r.inUse.map(
       (c) => `Kept cache volume ${c.volume}: a container uses it (a build may be running on it)`,
     ),

@@ -5,7 +5,7 @@
  * The record lives in cnbp's cache directory, one small JSON file per build driver and app image.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ImageStore } from "../drivers/contract.js";
 import { canonical } from "./layout-repo.js";
@@ -42,7 +42,42 @@ export async function keepOnlyUsed(of: ExtendedImagesOf, kind: ExtendedKind, use
   await rename(aside, path);
 }
 
-function recordPath(of: ExtendedImagesOf): string {
+/**
+ * For `cnbp cache prune`: removes the extended images recorded for `image` by builds whose build driver was one
+ * of `drivers` (all sharing `images`' store), and their records; with `dryRun` only says which. Resolves to
+ * the images removed (or that would be); one a container uses stays and is not listed.
+ */
+export async function pruneExtendedImages(
+  cacheRoot: string,
+  drivers: readonly string[],
+  image: string,
+  images: ImageStore,
+  dryRun: boolean,
+): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of drivers) {
+    const path = recordPath({ cacheRoot, driver: { name }, image });
+    const record = await readRecord(path);
+    for (const tag of [...(record.build ?? []), ...(record.run ?? [])]) {
+      if (dryRun) {
+        if (await images.inspect(tag)) removed.push(tag);
+        continue;
+      }
+      if (!(await images.inspect(tag))) continue;
+      if (
+        await images.remove(tag).then(
+          () => true,
+          () => false,
+        )
+      )
+        removed.push(tag);
+    }
+    if (!dryRun) await rm(path, { force: true });
+  }
+  return removed;
+}
+
+function recordPath(of: { cacheRoot: string; driver: { name: string }; image: string }): string {
   const key = createHash("sha256")
     .update(`${of.driver.name}\n${canonical(of.image)}`)
     .digest("hex")

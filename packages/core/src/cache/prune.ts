@@ -1,5 +1,9 @@
-/** `cnbp cache prune`: removes chosen cache volumes and the layout repositories no remaining cache needs. */
+/**
+ * `cnbp cache prune`: removes chosen cache volumes, and the layout repositories and extended images of the
+ * images no remaining cache builds.
+ */
 import { rm } from "node:fs/promises";
+import { pruneExtendedImages } from "../build/extended-images.js";
 import { canonical } from "../build/layout-repo.js";
 import type { RuntimeDriver } from "../drivers/contract.js";
 import { DriverError } from "../drivers/errors.js";
@@ -28,6 +32,8 @@ export interface PruneReport {
   readonly layoutRepos: readonly (LayoutRepo & { readonly image: string })[];
   /** Chosen caches kept because a container uses them (a build is running on them). */
   readonly inUse: readonly BuildCache[];
+  /** Extended images removed (or that would be): those the builds of an image with no cache left kept. */
+  readonly extendedImages: readonly string[];
 }
 
 export async function pruneCaches(driver: RuntimeDriver, req: PruneRequest): Promise<PruneReport> {
@@ -59,7 +65,15 @@ export async function pruneCaches(driver: RuntimeDriver, req: PruneRequest): Pro
     layoutRepos.set(layoutRepo.dir, { ...layoutRepo, image });
   }
   if (!dryRun) for (const dir of layoutRepos.keys()) await rm(dir, { recursive: true, force: true });
-  return { dryRun, removed, layoutRepos: [...layoutRepos.values()], inUse };
+  const extendedImages: string[] = [];
+  // extended images this driver's store holds: made by it or by a build driver sharing its store
+  const builders = [driver.name, ...driver.capabilities.sharesImageStoreWith];
+  for (const image of new Set(removed.flatMap((c) => (c.image ? [c.image] : []))))
+    if (!caches.some((c) => c.image === image && !removed.includes(c)))
+      extendedImages.push(
+        ...(await pruneExtendedImages(req.cacheRoot, builders, image, driver.images, dryRun)),
+      );
+  return { dryRun, removed, layoutRepos: [...layoutRepos.values()], inUse, extendedImages };
 }
 
 function selects(selection: PruneSelection, now: number): (cache: BuildCache) => boolean {
