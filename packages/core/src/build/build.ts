@@ -245,6 +245,8 @@ async function buildWith(
   }
   const workspace = made.value;
   let scratch: string | undefined;
+  /** Extended images the build no longer uses, being removed (extend.ts). */
+  const removals: Promise<void>[] = [];
   const layoutRepo = staged.value;
   const timings: { phase: string; seconds: number }[] = [];
   let containerSeconds = 0;
@@ -294,6 +296,7 @@ async function buildWith(
             cacheRoot: req.cacheRoot,
             io: { stdout: out.stdout, stderr: out.stderr, ...(req.signal ? { signal: req.signal } : {}) },
             note: (m) => out.note(m),
+            removals,
           }
         : undefined;
     let extensions: Extensions | undefined;
@@ -356,6 +359,7 @@ async function buildWith(
     const [stored] = await Promise.all([
       layoutRepo ? importExported(driver.images, layoutRepo, req.image, tags) : undefined,
       workspace.dispose(),
+      ...removals,
     ]);
     return {
       image: req.image,
@@ -374,6 +378,8 @@ async function buildWith(
     };
   } finally {
     await workspace.dispose();
+    // never rejects; after a failed build too, the images it no longer uses go
+    await Promise.all(removals);
     if (scratch) await rm(scratch, { recursive: true, force: true });
   }
 }

@@ -15,6 +15,7 @@ import { basename, dirname, join } from "node:path";
 import type {
   BindMount,
   BuildDriver,
+  ImageStore,
   RuntimeDriver,
   StepIO,
   StoredImage,
@@ -40,7 +41,7 @@ import {
 } from "../spec/index.js";
 import { appFiles, appTar } from "./app-source.js";
 import type { ResolvedBuilder } from "./builder.js";
-import { EXTENDED_REPO, keepOnlyUsed } from "./extended-images.js";
+import { EXTENDED_REPO, type ExtendedKind, keepOnlyUsed } from "./extended-images.js";
 import { moveImage, sharesStore } from "./image-moves.js";
 import { stageImage } from "./layout-repo.js";
 import { PATHS, VOLUMES } from "./phases.js";
@@ -71,6 +72,8 @@ export interface ExtendContext {
   readonly io: StepIO;
   /** Says what the step did (`[cnbp] ...` lines). */
   readonly note: (message: string) => void;
+  /** Removals of extended images no longer used, under way: the build awaits them before it ends. */
+  readonly removals: Promise<void>[];
 }
 
 /** What the extensions asked for, read after the detector. */
@@ -152,10 +155,10 @@ export async function extendBuildImage(ctx: ExtendContext, ext: Extensions): Pro
   if (ext.plan.build.length === 0) return undefined;
   const base = await inExtenderStore(ctx, ctx.builder.name, ctx.builder.id);
   const chain = await applyChain(ctx, ext, "build", ext.plan.build, base);
-  await keepOnlyUsed(extendedImagesOf(ctx, ctx.extender), "build", chain.tags);
+  await keepExtendedImages(ctx, ctx.extender.name, lookups(ctx), "build", chain.tags);
   if (sharesStore(ctx.runtime, ctx.extender)) return chain.image.id;
   const moved = await moveImage(ctx.extender.images, ctx.runtime.images, chain.ref, chain.ref, ctx.scratch);
-  await keepOnlyUsed(extendedImagesOf(ctx, ctx.runtime), "build", [chain.ref]);
+  await keepExtendedImages(ctx, ctx.runtime.name, ctx.runtime.images, "build", [chain.ref]);
   return moved.id;
 }
 
@@ -183,7 +186,7 @@ export async function extendRunImage(ctx: ExtendContext, ext: Extensions): Promi
       )
     : { ref: ext.runImage, image: await pullInto(ctx, ctx.extender, ext.runImage) };
   const chain = await applyChain(ctx, ext, "run", steps, base);
-  await keepOnlyUsed(extendedImagesOf(ctx, ctx.extender), "run", chain.tags);
+  await keepExtendedImages(ctx, ctx.extender.name, lookups(ctx), "run", chain.tags);
   const rebasable = chainRebasable(chain.labels);
   const sparse = { baseLayerCount: base.image.diffIds.length, addedBy: chain.addedBy, rebasable };
   const key = createHash("sha256")
@@ -307,8 +310,19 @@ async function stepKey(
   return hash.digest("hex").slice(0, 24);
 }
 
-function extendedImagesOf(ctx: ExtendContext, driver: BuildDriver | RuntimeDriver) {
-  return { cacheRoot: ctx.cacheRoot, driver, image: ctx.image };
+/**
+ * Records `used` as the app image's extended images of `kind` in `driver`'s store (reached through `images`);
+ * the removal of those it no longer uses goes on beside the build (`ctx.removals`).
+ */
+async function keepExtendedImages(
+  ctx: ExtendContext,
+  driver: string,
+  images: ImageStore,
+  kind: ExtendedKind,
+  used: readonly string[],
+): Promise<void> {
+  const of = { cacheRoot: ctx.cacheRoot, driver, images, image: ctx.image };
+  ctx.removals.push((await keepOnlyUsed(of, kind, used)).removing);
 }
 
 /**

@@ -20,26 +20,35 @@ type ExtendedRecord = Partial<Record<ExtendedKind, string[]>>;
 export interface ExtendedImagesOf {
   /** cnbp's cache directory. */
   readonly cacheRoot: string;
-  /** The build driver whose store holds the extended images. */
-  readonly driver: { readonly name: string; readonly images: ImageStore };
+  /** The name of the driver that made the extended images (its record is its own). */
+  readonly driver: string;
+  /** Their store, as the caller reaches it fastest. */
+  readonly images: ImageStore;
   /** The app image being built. */
   readonly image: string;
 }
 
 /**
- * Records `used` as the app image's extended images of `kind` and removes the ones recorded before that it
- * no longer uses. A removal that fails (a container of another build uses the image) leaves that image.
+ * Records `used` as the app image's extended images of `kind`; once the record is written, resolves to the
+ * removal of the ones recorded before that it no longer uses, under way, for the caller to await when it
+ * suits (a build lets it run beside its next phase). It never rejects: a removal that fails (a container of
+ * another build uses the image) leaves that image.
  */
-export async function keepOnlyUsed(of: ExtendedImagesOf, kind: ExtendedKind, used: readonly string[]) {
+export async function keepOnlyUsed(
+  of: ExtendedImagesOf,
+  kind: ExtendedKind,
+  used: readonly string[],
+): Promise<{ readonly removing: Promise<void> }> {
   const path = recordPath(of);
   const record = await readRecord(path);
-  for (const tag of record[kind] ?? [])
-    if (!used.includes(tag)) await of.driver.images.remove(tag).catch(() => {});
   await mkdir(join(of.cacheRoot, "extended-images"), { recursive: true });
   // written aside and renamed, so that a build stopped half-way leaves the old record whole
   const aside = `${path}.${process.pid}`;
   await writeFile(aside, `${JSON.stringify({ ...record, [kind]: used })}\n`);
   await rename(aside, path);
+  const stale = (record[kind] ?? []).filter((tag) => !used.includes(tag));
+  const removing = Promise.all(stale.map((tag) => of.images.remove(tag).catch(() => {}))).then(() => {});
+  return { removing };
 }
 
 /**
@@ -56,7 +65,7 @@ export async function pruneExtendedImages(
 ): Promise<string[]> {
   const removed: string[] = [];
   for (const name of drivers) {
-    const path = recordPath({ cacheRoot, driver: { name }, image });
+    const path = recordPath({ cacheRoot, driver: name, image });
     const record = await readRecord(path);
     for (const tag of [...(record.build ?? []), ...(record.run ?? [])]) {
       if (dryRun) {
@@ -77,9 +86,9 @@ export async function pruneExtendedImages(
   return removed;
 }
 
-function recordPath(of: { cacheRoot: string; driver: { name: string }; image: string }): string {
+function recordPath(of: { cacheRoot: string; driver: string; image: string }): string {
   const key = createHash("sha256")
-    .update(`${of.driver.name}\n${canonical(of.image)}`)
+    .update(`${of.driver}\n${canonical(of.image)}`)
     .digest("hex")
     .slice(0, 16);
   return join(of.cacheRoot, "extended-images", `${key}.json`);
