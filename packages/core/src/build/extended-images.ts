@@ -68,18 +68,15 @@ export async function pruneExtendedImages(
     const path = recordPath({ cacheRoot, driver: name, image });
     const record = await readRecord(path);
     for (const tag of [...(record.build ?? []), ...(record.run ?? [])]) {
-      if (dryRun) {
-        if (await images.inspect(tag)) removed.push(tag);
-        continue;
-      }
+      // only images still there are listed: one the store lost since is not "removed"
       if (!(await images.inspect(tag))) continue;
-      if (
-        await images.remove(tag).then(
+      const gone =
+        dryRun ||
+        (await images.remove(tag).then(
           () => true,
           () => false,
-        )
-      )
-        removed.push(tag);
+        ));
+      if (gone) removed.push(tag);
     }
     if (!dryRun) await rm(path, { force: true });
   }
