@@ -1,9 +1,8 @@
 /** One step: create the container, attach to its output, start it, wait for its exit code, remove it. */
 import type { ContainerStep, StepIO, StepResult } from "@cnbp/core";
-import { DriverError } from "@cnbp/core";
+import { Demuxer, DriverError } from "@cnbp/core";
 import type { ContainerCreateOptions, MountSettings } from "dockerode";
 import { DRIVER_NAME } from "./connection.js";
-import { Demuxer } from "./demux.js";
 import { cancelled, type Engine, engineError, statusOf } from "./engine.js";
 import { uniqueName } from "./names.js";
 

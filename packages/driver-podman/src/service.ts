@@ -1,7 +1,8 @@
 /**
  * Podman's REST API (libpod) from a `podman system service`. A call on it takes milliseconds where a podman
- * process takes a few hundred (Go start-up and storage set-up on every call), so bookkeeping (volumes, the
- * helper, removals, image inspects) goes through it; steps and copies, which stream, stay on the CLI.
+ * process takes a few hundred (Go start-up and storage set-up on every call), so a build's steps (their output
+ * through an attached connection), volumes, copies and image inspects go through it; pulls and Dockerfile
+ * builds stay on the CLI.
  *
  * The service is shared by the user's cnbp processes, since starting one takes 0.5-0.9 s: it belongs to none
  * of them and ends by itself after IDLE_SECONDS without a connection. It listens in a directory only the user
@@ -19,7 +20,7 @@ import { lstat, mkdir, rename, symlink } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import type { Readable } from "node:stream";
+import type { Duplex, Readable } from "node:stream";
 import { DriverError } from "@cnbp/core/drivers";
 import { DRIVER_NAME, type PodmanCli, type PodmanResult, unavailable } from "./podman.js";
 
@@ -103,6 +104,27 @@ export function getArchive(
       path: `/containers/${encodeURIComponent(container)}/archive?path=${encodeURIComponent(path)}`,
     },
     sendForStream,
+  );
+}
+
+/**
+ * The stdout and stderr of the (created) container `container` from its start to its end, as the engine's
+ * multiplexed frames (core's Demuxer splits them) on the connection the API hands over; an error status as
+ * the result. Attached before the start, so that no output is missed.
+ */
+export function attachOutput(
+  cli: PodmanCli,
+  operation: string,
+  container: string,
+): Promise<PodmanResult | Duplex> {
+  return call(
+    cli,
+    operation,
+    {
+      method: "POST",
+      path: `/libpod/containers/${encodeURIComponent(container)}/attach?stream=true&stdout=true&stderr=true`,
+    },
+    sendForUpgrade,
   );
 }
 
@@ -302,6 +324,36 @@ function sendForStream(socket: string, c: Call): Promise<PodmanResult | Readable
       res.once("error", reject);
       res.once("end", () =>
         resolve({ exitCode: status, stdout: "", stderr: errorMessage(Buffer.concat(chunks).toString()) }),
+      );
+    });
+    req.once("error", reject);
+    req.end();
+  });
+}
+
+/** Like `send` for an endpoint that upgrades the connection: the connection itself is the result. */
+function sendForUpgrade(socket: string, c: Call): Promise<PodmanResult | Duplex> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      socketPath: socket,
+      method: c.method,
+      path: `/v4.0.0${c.path}`,
+      headers: { Connection: "Upgrade", Upgrade: "tcp" },
+    });
+    req.once("upgrade", (_res, connection: Duplex, head: Buffer) => {
+      if (head.length > 0) connection.unshift(head);
+      resolve(connection);
+    });
+    req.once("response", (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.once("error", reject);
+      res.once("end", () =>
+        resolve({
+          exitCode: res.statusCode ?? 500,
+          stdout: "",
+          stderr: errorMessage(Buffer.concat(chunks).toString()),
+        }),
       );
     });
     req.once("error", reject);

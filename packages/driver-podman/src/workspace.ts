@@ -111,6 +111,8 @@ async function chownRoot(cli: PodmanCli, helper: string, dir: string, owner: str
 
 class PodmanWorkspace implements Workspace {
   private disposed = false;
+  /** Step containers being removed: dispose awaits them before the volumes they mount go. */
+  private readonly removals = new Set<Promise<void>>();
 
   constructor(
     private readonly cli: PodmanCli,
@@ -128,6 +130,7 @@ class PodmanWorkspace implements Workspace {
         buildId: this.buildId,
         labels: this.labels,
         volume: (n) => this.volumes.find((v) => v.name === n)?.podmanName,
+        remove: (name) => this.removeLater(name),
       },
       step,
       io,
@@ -150,7 +153,22 @@ class PodmanWorkspace implements Workspace {
     const doomed = this.volumes
       .filter((v) => !opts.keep?.includes(v.name) && (!v.persistent || opts.removePersistent))
       .map((v) => v.podmanName);
+    await Promise.all(this.removals);
     await removeAll(this.cli, "workspace.dispose", this.helper, doomed);
+  }
+
+  private removeLater(container: string): void {
+    const removal = libpod(
+      this.cli,
+      "workspace.run",
+      "DELETE",
+      `/containers/${container}?force=true&ignore=true&timeout=0`,
+    ).then(
+      () => {},
+      () => {},
+    );
+    this.removals.add(removal);
+    void removal.then(() => this.removals.delete(removal));
   }
 
   [Symbol.asyncDispose](): Promise<void> {

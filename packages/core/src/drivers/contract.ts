@@ -307,7 +307,8 @@ export interface Workspace extends AsyncDisposable {
    * error. Throws DriverError CNBP_IMAGE_NOT_FOUND when `step.image` is not in the store (a step never pulls),
    * CNBP_UNKNOWN_VOLUME when a mount names a volume the workspace does not have, CNBP_CANCELLED when
    * `io.signal` aborts (after stopping the container), CNBP_DRIVER_FAILED when the engine fails.
-   * The container is removed when the call settles, in every case.
+   * The container is removed in every case: when the call settles, or later but before `dispose` resolves
+   * (an engine's network tear-down after the exit need not hold up the build's next step).
    */
   run(step: ContainerStep, io: StepIO): Promise<StepResult>;
   /**

@@ -1,4 +1,5 @@
 export * from "./contract.js";
+export { Demuxer } from "./demux.js";
 export * from "./errors.js";
 export { withCheckedPutTar } from "./put-tar.js";
 export { driverShapeProblems } from "./shape.js";

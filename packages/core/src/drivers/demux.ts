@@ -2,7 +2,7 @@
  * Splits the engine's multiplexed attach stream (no TTY) into stdout and stderr: frames of an 8-byte header
  * (stream type, 3 zero bytes, big-endian payload length) then the payload. Frames may arrive cut anywhere.
  */
-import type { OutputSink } from "@cnbp/core";
+import type { OutputSink } from "./contract.js";
 
 export class Demuxer {
   private pending: Buffer = Buffer.alloc(0);
