@@ -13,7 +13,7 @@ import {
 } from "@cnbp/core/drivers";
 import { buildImage } from "./build.js";
 import { PodmanImages } from "./images.js";
-import { DRIVER_NAME, failed, loadExeca, type PodmanCli, podman } from "./podman.js";
+import { DRIVER_NAME, failed, type PodmanCli, podman } from "./podman.js";
 import { PodmanVolumes } from "./volumes.js";
 import { createWorkspace } from "./workspace.js";
 
@@ -69,8 +69,6 @@ export class PodmanDriver implements RuntimeDriver, BuildDriver {
   }
 
   workspace(spec: WorkspaceSpec): Promise<Workspace> {
-    // its steps are `podman run`s: execa loads while the workspace is made (a failure shows at first use)
-    loadExeca().catch(() => {});
     return createWorkspace(this.cli, spec);
   }
 

@@ -77,7 +77,9 @@ export class PodmanImages implements ImageStore {
 
   async importOciLayout(dir: string, opts: { tag: string; image?: string }): Promise<StoredImage> {
     const previous = await this.inspect(opts.tag);
-    if (previous && (await loadLayoutImage(this.cli, dir, opts, previous.diffIds))) {
+    const loaded = previous && (await loadLayoutImage(this.cli, dir, opts, previous));
+    if (previous && loaded === "unchanged") return previous;
+    if (loaded === "loaded") {
       const img = await this.inspect(opts.tag);
       if (img) return img;
     }

@@ -64,14 +64,36 @@ describe("loading a layout's image through the API", () => {
     expect((await noSkopeo.inspect(v1.id))?.tags).toEqual([]);
   });
 
+  it("loads nothing when the layout's image is the one the tag names (a rebuild with nothing changed)", async () => {
+    const tag = `localhost/${RUN}/same:1`;
+    const v1 = await layoutOf(`same ${RUN}\n`);
+    const images = new PodmanImages(cli);
+    const first = await images.importOciLayout(v1.dir, { tag, image: "img" });
+    expect(await loadLayoutImage(cli, v1.dir, { tag, image: "img" }, first)).toBe("unchanged");
+    const again = await new PodmanImages(cli, "/nonexistent/skopeo").importOciLayout(v1.dir, {
+      tag,
+      image: "img",
+    });
+    expect(again).toEqual(first);
+  });
+
   it("sends no layer said to be in the store: when one is not, the load fails and leaves no image", async () => {
     const tag = `localhost/${RUN}/partial:1`;
     const { dir, id, diffIds } = await layoutOf(`one ${RUN}\n`, `two ${RUN}\n`);
     const images = new PodmanImages(cli);
-    expect(await loadLayoutImage(cli, dir, { tag, image: "img" }, [diffIds[0] as string])).toBe(false);
+    expect(
+      await loadLayoutImage(
+        cli,
+        dir,
+        { tag, image: "img" },
+        { id: "sha256:none", diffIds: [diffIds[0] as string] },
+      ),
+    ).toBeUndefined();
     expect(await images.inspect(tag)).toBeUndefined();
     expect(await images.inspect(id)).toBeUndefined();
-    expect(await loadLayoutImage(cli, dir, { tag, image: "img" }, [])).toBe(true);
+    expect(await loadLayoutImage(cli, dir, { tag, image: "img" }, { id: "sha256:none", diffIds: [] })).toBe(
+      "loaded",
+    );
     expect((await images.inspect(tag))?.id).toBe(id);
   });
 
@@ -79,11 +101,13 @@ describe("loading a layout's image through the API", () => {
     const short = `${RUN}-short`;
     const small = await layoutOf(`small ${RUN}\n`);
     const images = new PodmanImages(cli);
-    expect(await loadLayoutImage(cli, small.dir, { tag: short }, [])).toBe(true);
+    expect(await loadLayoutImage(cli, small.dir, { tag: short }, { id: "sha256:none", diffIds: [] })).toBe(
+      "loaded",
+    );
     expect((await images.inspect(small.id))?.tags).toEqual([`docker.io/library/${short}:latest`]);
     const big = await layoutOf(randomBytes(17 * 1024 * 1024));
     const tag = `localhost/${RUN}/big:1`;
-    expect(await loadLayoutImage(cli, big.dir, { tag }, [])).toBe(false);
+    expect(await loadLayoutImage(cli, big.dir, { tag }, { id: "sha256:none", diffIds: [] })).toBeUndefined();
     expect(await images.inspect(big.id)).toBeUndefined();
   });
 });

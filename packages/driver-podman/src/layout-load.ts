@@ -26,24 +26,27 @@ import { TAR_END, tarHeader, tarPadding } from "./tar.js";
 const MAX_SENT_BYTES = 16 * 1024 * 1024;
 
 /**
- * Loads the image `image` of the layout in `dir` (its only one when undefined) under `tag`, sending no layer
- * whose diff id is among `present`. Resolves to false, having changed nothing, when this way does not fit
- * (too many bytes to send, a layout or reference it does not take) or the load fails (a layer the store
- * turned out not to have): the caller then imports through skopeo, which names any problem with the layout.
+ * Loads the image `image` of the layout in `dir` (its only one when undefined) under `tag`, which names
+ * `previous` now, sending no layer `previous` has. Resolves to "unchanged", loading nothing, when the layout's
+ * image is `previous` (a rebuild with nothing changed), to "loaded" after a load, and to undefined, having
+ * changed nothing, when this way does not fit (too many bytes to send, a layout or reference it does not
+ * take) or the load fails (a layer the store turned out not to have): the caller then imports through skopeo,
+ * which names any problem with the layout.
  */
 export async function loadLayoutImage(
   cli: PodmanCli,
   dir: string,
   opts: { readonly tag: string; readonly image?: string },
-  present: readonly string[],
-): Promise<boolean> {
+  previous: { readonly id: string; readonly diffIds: readonly string[] },
+): Promise<"unchanged" | "loaded" | undefined> {
   const name = storageName(opts.tag);
   const found = name && (await readImage(dir, opts.image));
-  if (!found) return false;
+  if (!found) return undefined;
   const { layout, entry, manifest, diffIds } = found;
-  const have = new Set(present);
+  if (manifest.config.digest === previous.id) return "unchanged";
+  const have = new Set(previous.diffIds);
   const layers = manifest.layers.filter((_, i) => !have.has(diffIds[i] ?? ""));
-  if (layers.reduce((sum, l) => sum + l.size, 0) > MAX_SENT_BYTES) return false;
+  if (layers.reduce((sum, l) => sum + l.size, 0) > MAX_SENT_BYTES) return undefined;
   // the archive's only entry, named so that the load tags it (as skopeo would name it)
   const index = {
     schemaVersion: 2,
@@ -53,7 +56,7 @@ export async function loadLayoutImage(
   const r = await loadImages(cli, "images.importOciLayout", () =>
     Readable.from(archive(layout, JSON.stringify(index), blobs)),
   );
-  return r.exitCode === 0;
+  return r.exitCode === 0 ? "loaded" : undefined;
 }
 
 /** `tag` as containers-storage names it (`app` is `docker.io/library/app:latest`); undefined for a digest. */

@@ -5,8 +5,8 @@ import type { Options, ResultPromise } from "execa";
 export const DRIVER_NAME = "podman";
 
 /**
- * execa, imported on first use rather than with the driver (a sixth of a second on a build's start): most
- * calls go to the API, and a workspace starts loading it while its volumes are made.
+ * execa, imported on first use rather than with the driver (a sixth of a second on a build's start): a
+ * rebuild goes to the API only, and never loads it.
  */
 let execaModule: Promise<typeof import("execa")> | undefined;
 export const loadExeca = () => {

@@ -76,17 +76,21 @@ async function createVolume(
 }
 
 /**
- * Removes the helper container, then the volumes at once; never throws: a volume already gone is fine,
- * anything left is what a leak check reports.
+ * Removes the helper container (while the `removals` of other containers end), then the volumes at once;
+ * never throws: a volume already gone is fine, anything left is what a leak check reports.
  */
 async function removeAll(
   cli: PodmanCli,
   operation: string,
   helper: string,
   volumes: readonly string[],
+  removals: Iterable<Promise<void>> = [],
 ): Promise<void> {
   const quietly = (p: Promise<unknown>) => p.catch(() => {});
-  await quietly(libpod(cli, operation, "DELETE", `/containers/${helper}?force=true&ignore=true&timeout=0`));
+  await Promise.all([
+    quietly(libpod(cli, operation, "DELETE", `/containers/${helper}?force=true&ignore=true&timeout=0`)),
+    ...removals,
+  ]);
   await Promise.all(
     volumes.map((v) => quietly(libpod(cli, operation, "DELETE", `/volumes/${v}?force=true`))),
   );
@@ -153,8 +157,7 @@ class PodmanWorkspace implements Workspace {
     const doomed = this.volumes
       .filter((v) => !opts.keep?.includes(v.name) && (!v.persistent || opts.removePersistent))
       .map((v) => v.podmanName);
-    await Promise.all(this.removals);
-    await removeAll(this.cli, "workspace.dispose", this.helper, doomed);
+    await removeAll(this.cli, "workspace.dispose", this.helper, doomed, this.removals);
   }
 
   private removeLater(container: string): void {
