@@ -1,7 +1,12 @@
 /** Buildah's image store (containers-storage, shared with Podman) as a cnbp ImageStore; OCI layouts move through skopeo. */
 import { mkdir } from "node:fs/promises";
-import { DriverError, type ImageStore, type PullOptions, type StoredImage } from "@cnbp/core";
-import { authFile } from "./auth-file.js";
+import {
+  containersAuthFile,
+  DriverError,
+  type ImageStore,
+  type PullOptions,
+  type StoredImage,
+} from "@cnbp/core";
 import { type BuildahCli, buildah, cancelled, DRIVER_NAME, failed, isNotKnown } from "./buildah.js";
 import { skopeoCopy, withColonFreePath } from "./skopeo.js";
 
@@ -77,7 +82,7 @@ export class BuildahImages implements ImageStore {
       if (found) return found;
       if (policy === "never") throw notFound("images.pull", ref, ["pull policy is never"]);
     }
-    const auth = opts.auth && (await authFile(ref, opts.auth));
+    const auth = opts.auth && (await containersAuthFile(DRIVER_NAME, "buildah", ref, opts.auth));
     try {
       const args = ["pull", "--quiet", "--policy", "always"];
       if (opts.platform) args.push("--platform", opts.platform);

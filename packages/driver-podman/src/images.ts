@@ -2,14 +2,14 @@
  * Podman's image store (containers-storage) as a cnbp ImageStore: inspect, tag and remove through the API,
  * pulls through the CLI, OCI layouts through skopeo (a rebuilt image's import through the API's load).
  */
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
+  containersAuthFile,
   DriverError,
   type ImageStore,
   type PullOptions,
-  type RegistryAuth,
   type StoredImage,
 } from "@cnbp/core/drivers";
 import { loadLayoutImage } from "./layout-load.js";
@@ -55,7 +55,7 @@ export class PodmanImages implements ImageStore {
       if (found) return found;
       if (policy === "never") throw notFound("images.pull", ref, ["pull policy is never"]);
     }
-    const auth = opts.auth && (await authFile(ref, opts.auth));
+    const auth = opts.auth && (await containersAuthFile(DRIVER_NAME, "podman", ref, opts.auth));
     try {
       const args = ["pull", "--quiet", ...(opts.platform ? ["--platform", opts.platform] : [])];
       if (auth) args.push("--authfile", auth.file);
@@ -202,25 +202,4 @@ function toStored(img: InspectJson): StoredImage {
     diffIds: img.RootFS?.Layers ?? [],
     ...(img.Created ? { created: img.Created } : {}),
   };
-}
-
-/** A temporary containers auth file for one pull: podman never sees the user's docker config. */
-async function authFile(ref: string, auth: RegistryAuth) {
-  if ("registryToken" in auth)
-    throw new DriverError(
-      "CNBP_UNSUPPORTED",
-      DRIVER_NAME,
-      "images.pull",
-      "podman cannot use a registry token",
-    );
-  const first = ref.split("/")[0] ?? "";
-  const host = ref.includes("/") && /[.:]|^localhost$/.test(first) ? first : "docker.io";
-  const entry =
-    "identityToken" in auth
-      ? { identitytoken: auth.identityToken }
-      : { auth: Buffer.from(`${auth.username}:${auth.password}`).toString("base64") };
-  const dir = await mkdtemp(join(tmpdir(), "cnbp-podman-auth-"));
-  const file = join(dir, "auth.json");
-  await writeFile(file, JSON.stringify({ auths: { [host]: entry } }), { mode: 0o600 });
-  return { file, dispose: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -1,3 +1,4 @@
+export { type AuthFile, containersAuthFile } from "./containers-auth.js";
 export * from "./contract.js";
 export { Demuxer } from "./demux.js";
 export * from "./errors.js";
