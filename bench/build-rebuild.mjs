@@ -5,8 +5,8 @@
 // writing a file (one layer for the app, one for the buildpack's work), rebuilt with its cache.
 // Figures (median of N runs after a warm-up): a rebuild with nothing changed, trusted (the creator: one
 // container) and untrusted (five phase containers), each the wall time of the cnbp process as the peer's is
-// of the podman process; cnbp's own overhead = that wall time - time inside phase containers (from start to
-// removal, `--json`'s containerSeconds). "in build()" is the part of it after the CLI started and loaded
+// of the podman process; cnbp's own overhead = that wall time - time inside phase containers (from the step's
+// call to its exit code, `--json`'s containerSeconds: a removal the driver does afterwards counts as cnbp's). "in build()" is the part of it after the CLI started and loaded
 // the build (`--json`'s seconds - containerSeconds), the figure earlier runs reported as cnbp's own.
 // Targets (issue 6): overhead < 1.5 s; trusted rebuild < 1.5x the peer's cached rebuild.
 // Usage: pnpm build && bash scripts/engines/start.sh && bash scripts/stacks/build.sh && node bench/build-rebuild.mjs [runs=5]

@@ -128,7 +128,10 @@ export interface BuildReport {
   readonly driver: string;
   readonly cacheVolume: string;
   readonly phases: readonly { readonly phase: string; readonly seconds: number }[];
-  /** Seconds from start to end, and how many of them phase containers took (from start to removal). */
+  /**
+   * Seconds from start to end, and how many of them phase containers took (each from `Workspace.run`'s call to
+   * its exit code; a removal the driver does later, awaited when the workspace is disposed, is not in it).
+   */
   readonly seconds: number;
   readonly containerSeconds: number;
 }
