@@ -5,6 +5,7 @@ import {
   DriverError,
   type ImageStore,
   type PullOptions,
+  pullFailureCode,
   type StoredImage,
 } from "@cnbp/core";
 import { type BuildahCli, buildah, cancelled, DRIVER_NAME, failed, isNotKnown } from "./buildah.js";
@@ -88,13 +89,7 @@ export class BuildahImages implements ImageStore {
       if (opts.platform) args.push("--platform", opts.platform);
       if (auth) args.push("--authfile", auth.file);
       const r = await buildah(this.cli, "images.pull", [...args, ref], { cancelSignal: opts.signal });
-      if (r.exitCode !== 0) {
-        if (/unauthorized|authentication required|denied|401/i.test(r.stderr))
-          throw failed("images.pull", r, "CNBP_REGISTRY_AUTH");
-        if (/manifest unknown|not found|name unknown|no such host/i.test(r.stderr))
-          throw failed("images.pull", r, "CNBP_IMAGE_NOT_FOUND");
-        throw failed("images.pull", r);
-      }
+      if (r.exitCode !== 0) throw failed("images.pull", r, pullFailureCode(r.stderr));
       const img = await this.inspect(r.stdout.trim() || ref);
       if (!img) throw notFound("images.pull", ref);
       return img;

@@ -3,6 +3,7 @@ import {
   DriverError,
   type ImageStore,
   type PullOptions,
+  pullFailureCode,
   type RegistryAuth,
   type StoredImage,
 } from "@cnbp/core";
@@ -65,12 +66,7 @@ export class DockerImages implements ImageStore {
     }
     if (opts.signal?.aborted) throw cancelled(OP);
     if (failure !== undefined) {
-      const code = /unauthorized|authentication required|denied|401/i.test(failure)
-        ? "CNBP_REGISTRY_AUTH"
-        : /manifest unknown|not found|name unknown|no such host|does not exist/i.test(failure)
-          ? "CNBP_IMAGE_NOT_FOUND"
-          : "CNBP_DRIVER_FAILED";
-      throw new DriverError(code, DRIVER_NAME, OP, `pulling ${ref}: ${failure}`);
+      throw new DriverError(pullFailureCode(failure), DRIVER_NAME, OP, `pulling ${ref}: ${failure}`);
     }
     const img = await this.inspect(ref);
     if (!img) throw notFound(OP, ref);
