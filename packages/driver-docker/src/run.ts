@@ -1,6 +1,6 @@
 /** One step: create the container, attach to its output, start it, wait for its exit code, remove it. */
 import type { ContainerStep, StepIO, StepResult } from "@cnbp/core";
-import { Demuxer, DriverError } from "@cnbp/core";
+import { DriverError, demux } from "@cnbp/core";
 import type { ContainerCreateOptions, MountSettings } from "dockerode";
 import { DRIVER_NAME } from "./connection.js";
 import { cancelled, type Engine, engineError, statusOf } from "./engine.js";
@@ -47,15 +47,7 @@ export async function runStep(ctx: RunContext, step: ContainerStep, io: StepIO):
       stdout: true,
       stderr: true,
     })) as NodeJS.ReadableStream;
-    const demux = new Demuxer(io.stdout, io.stderr);
-    const drained = new Promise<void>((resolve, reject) => {
-      output.on("data", (chunk: Buffer) => demux.push(chunk));
-      output.once("end", resolve);
-      output.once("close", resolve);
-      output.once("error", reject);
-    });
-    // when start fails, nothing awaits the output any more: its error must not be an unhandled rejection
-    drained.catch(() => {});
+    const drained = demux(output, io.stdout, io.stderr);
     let aborted = false;
     const stop = () => void container.stop({ t: STOP_GRACE }).catch(() => {});
     const onAbort = () => {

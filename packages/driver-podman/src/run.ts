@@ -4,11 +4,10 @@
  * The removal is the caller's (`RunContext.remove`): on the default network it takes the network's
  * tear-down, a third of a second, which need not hold up the build.
  */
-import type { Duplex } from "node:stream";
-import { type ContainerStep, Demuxer, DriverError, type StepIO, type StepResult } from "@cnbp/core/drivers";
+import { Duplex } from "node:stream";
+import { type ContainerStep, DriverError, demux, type StepIO, type StepResult } from "@cnbp/core/drivers";
 import { uniqueName } from "./names.js";
-import type { PodmanCli, PodmanResult } from "./podman.js";
-import { cancelled, DRIVER_NAME, failed } from "./podman.js";
+import { cancelled, DRIVER_NAME, failed, type PodmanCli } from "./podman.js";
 import { attachOutput, libpod } from "./service.js";
 
 export interface RunContext {
@@ -53,16 +52,8 @@ export async function runStep(ctx: RunContext, step: ContainerStep, io: StepIO):
 async function attachAndStart(cli: PodmanCli, name: string, io: StepIO): Promise<StepResult> {
   // the attach initialises the container (network, mounts): a command that cannot start fails here
   const output = await attachOutput(cli, OP, name);
-  if (!isConnection(output)) throw notStarted(output.stderr);
-  const demux = new Demuxer(io.stdout, io.stderr);
-  const drained = new Promise<void>((resolve, reject) => {
-    output.on("data", (chunk: Buffer) => demux.push(chunk));
-    output.once("end", resolve);
-    output.once("close", resolve);
-    output.once("error", reject);
-  });
-  // when the start fails nothing awaits the output: its error must not be an unhandled rejection
-  drained.catch(() => {});
+  if (!(output instanceof Duplex)) throw notStarted(output.stderr);
+  const drained = demux(output, io.stdout, io.stderr);
   let aborted = false;
   const stop = () =>
     void libpod(cli, OP, "POST", `/containers/${name}/stop?timeout=${STOP_GRACE}`).catch(() => {});
@@ -88,8 +79,6 @@ async function attachAndStart(cli: PodmanCli, name: string, io: StepIO): Promise
 
 const notStarted = (reason: string) =>
   new DriverError("CNBP_DRIVER_FAILED", DRIVER_NAME, OP, "the container did not start", { hints: [reason] });
-
-const isConnection = (r: PodmanResult | Duplex): r is Duplex => !("exitCode" in r && "stderr" in r);
 
 /**
  * The container's exit code once its output has ended: podman has it recorded by then (the inspect says

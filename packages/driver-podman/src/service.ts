@@ -109,7 +109,7 @@ export function getArchive(
 
 /**
  * The stdout and stderr of the (created) container `container` from its start to its end, as the engine's
- * multiplexed frames (core's Demuxer splits them) on the connection the API hands over; an error status as
+ * multiplexed frames (core's `demux` splits them) on the connection the API hands over; an error status as
  * the result. Attached before the start, so that no output is missed.
  */
 export function attachOutput(

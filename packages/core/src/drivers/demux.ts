@@ -2,9 +2,10 @@
  * Splits the engine's multiplexed attach stream (no TTY) into stdout and stderr: frames of an 8-byte header
  * (stream type, 3 zero bytes, big-endian payload length) then the payload. Frames may arrive cut anywhere.
  */
+import type { Readable } from "node:stream";
 import type { OutputSink } from "./contract.js";
 
-export class Demuxer {
+class Demuxer {
   private pending: Buffer = Buffer.alloc(0);
 
   constructor(
@@ -24,4 +25,24 @@ export class Demuxer {
       this.pending = this.pending.subarray(8 + size);
     }
   }
+}
+
+/**
+ * Feeds the multiplexed `output` to `stdout` and `stderr` until it ends; resolves then, rejects on its error.
+ * The rejection is marked handled: a caller whose start failed never awaits it.
+ */
+export function demux(
+  output: NodeJS.ReadableStream | Readable,
+  stdout: OutputSink,
+  stderr: OutputSink,
+): Promise<void> {
+  const demuxer = new Demuxer(stdout, stderr);
+  const drained = new Promise<void>((resolve, reject) => {
+    output.on("data", (chunk: Buffer) => demuxer.push(chunk));
+    output.once("end", resolve);
+    output.once("close", resolve);
+    output.once("error", reject);
+  });
+  drained.catch(() => {});
+  return drained;
 }

@@ -1,6 +1,6 @@
 export { type AuthFile, containersAuthFile } from "./containers-auth.js";
 export * from "./contract.js";
-export { Demuxer } from "./demux.js";
+export { demux } from "./demux.js";
 export * from "./errors.js";
 export { pullFailureCode } from "./pull-failure.js";
 export { withCheckedPutTar } from "./put-tar.js";
