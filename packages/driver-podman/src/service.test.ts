@@ -57,6 +57,13 @@ describe("the podman API service", () => {
     expect(await gone(socket as string)).toBe(true);
   });
 
+  it("runs in / rather than the working directory of the process that started it, which may go first", async () => {
+    expect((await libpod(newCli(), "test", "GET", "/_ping")).exitCode).toBe(0);
+    const [socket] = await ownSockets();
+    const [pid] = await servicePids(socket as string);
+    expect(await readlink(`/proc/${pid}/cwd`)).toBe("/");
+  });
+
   it("gives another podman executable a service of its own", async () => {
     expect((await libpod(newCli("podman"), "test", "GET", "/_ping")).exitCode).toBe(0);
     expect((await libpod(newCli("/usr/bin/podman"), "test", "GET", "/_ping")).exitCode).toBe(0);

@@ -204,6 +204,8 @@ async function sharedSocket(cli: PodmanCli): Promise<string> {
     stdio: "ignore",
     // a group of its own, so that stopping it stops a wrapper script's podman too
     detached: true,
+    // it outlives this process: in a working directory removed meanwhile, every container's init fails
+    cwd: "/",
   });
   child.unref();
   own.set(child, socket);
