@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Installs (from Debian's packages) and starts the engines cnbp's tests use: Podman with Buildah and skopeo,
-# Docker Engine, and an OCI registry on 127.0.0.1:5000. Idempotent: what is installed is not installed again,
-# what runs is left running. Processes it starts are recorded by pid in the state dir; stop.sh ends only those.
+# Installs (from Debian's packages) and starts the engines cnbp's tests use: Podman with Buildah, skopeo and
+# slirp4netns (the Podman driver's build network), Docker Engine, and an OCI registry on 127.0.0.1:5000.
+# Idempotent: what is installed is not installed again, what runs is left running. Processes it starts are
+# recorded by pid in the state dir; stop.sh ends only those.
 # Environment: CNBP_ENGINES_STATE (state dir), CNBP_REGISTRY_ADDR (default 127.0.0.1:5000).
 set -euo pipefail
 cd "$(dirname "$0")"
 source ./lib.sh
 
-PACKAGES=(podman buildah skopeo runc uidmap docker.io docker-registry iptables debootstrap busybox-static umoci curl
-  apache2-utils binutils patchelf)
+PACKAGES=(podman buildah skopeo slirp4netns runc uidmap docker.io docker-registry iptables debootstrap busybox-static
+  umoci curl apache2-utils binutils patchelf)
 
 install_packages() {
   local missing=()

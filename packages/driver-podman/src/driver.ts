@@ -13,6 +13,7 @@ import {
 } from "@cnbp/core/drivers";
 import { buildImage } from "./build.js";
 import { PodmanImages } from "./images.js";
+import { type StepNetwork, stepNetwork } from "./network.js";
 import { DRIVER_NAME, failed, type PodmanCli, podman } from "./podman.js";
 import { PodmanVolumes } from "./volumes.js";
 import { createWorkspace } from "./workspace.js";
@@ -22,6 +23,8 @@ export interface PodmanDriverOptions {
   readonly bin?: string;
   /** The skopeo executable, used for OCI layouts; default "skopeo" on PATH. */
   readonly skopeo?: string;
+  /** The network of steps that ask for the default one; default slirp4netns when installed (network.ts). */
+  readonly network?: StepNetwork;
 }
 
 interface InfoJson {
@@ -37,9 +40,11 @@ export class PodmanDriver implements RuntimeDriver, BuildDriver {
   readonly images: PodmanImages;
   readonly volumes: PodmanVolumes;
   private readonly cli: PodmanCli;
+  private readonly network: StepNetwork | undefined;
 
   constructor(options: PodmanDriverOptions = {}, uid: number | undefined = process.getuid?.()) {
     this.cli = { bin: options.bin ?? "podman" };
+    this.network = options.network;
     this.images = new PodmanImages(this.cli, options.skopeo);
     this.volumes = new PodmanVolumes(this.cli);
     this.capabilities = {
@@ -69,7 +74,7 @@ export class PodmanDriver implements RuntimeDriver, BuildDriver {
   }
 
   workspace(spec: WorkspaceSpec): Promise<Workspace> {
-    return createWorkspace(this.cli, spec);
+    return createWorkspace(this.cli, spec, stepNetwork(this.network));
   }
 
   build(req: DockerfileBuild, io: StepIO): Promise<BuiltImage> {

@@ -17,6 +17,12 @@ export const optionsSchema = z.strictObject({
     .min(1)
     .optional()
     .describe('the skopeo executable, used for OCI layouts: a path or a name on PATH (default "skopeo")'),
+  network: z
+    .enum(["slirp4netns", "podman-default"])
+    .optional()
+    .describe(
+      'the network of build steps given no --network: "slirp4netns" (outbound only, as in rootless Podman; the default when it is installed) or "podman-default" (the network podman run gives, the bridge when rootful)',
+    ),
 });
 
 export function createDriver(options: PodmanDriverOptions = {}): PodmanDriver {

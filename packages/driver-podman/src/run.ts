@@ -1,12 +1,20 @@
 /**
  * One step through the API: create the container, attach to its output, start it, read its exit code once
  * its output ends. No podman process is started, which spares each step the CLI's start-up (0.3-0.5 s here).
- * The removal is the caller's (`RunContext.remove`): on the default network it takes the network's
- * tear-down, a third of a second, which need not hold up the build.
+ * The removal is the caller's (`RunContext.remove`): on Podman's bridge it takes the network's tear-down, a
+ * third of a second, which need not hold up the build.
  */
 import { Duplex } from "node:stream";
-import { type ContainerStep, DriverError, demux, type StepIO, type StepResult } from "@cnbp/core/drivers";
+import {
+  type ContainerStep,
+  DriverError,
+  demux,
+  type NetworkMode,
+  type StepIO,
+  type StepResult,
+} from "@cnbp/core/drivers";
 import { uniqueName } from "./names.js";
+import type { StepNetwork } from "./network.js";
 import { cancelled, DRIVER_NAME, failed, type PodmanCli } from "./podman.js";
 import { attachOutput, libpod } from "./service.js";
 
@@ -14,6 +22,8 @@ export interface RunContext {
   readonly cli: PodmanCli;
   readonly buildId: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** The network of a step that asks for the default one. */
+  readonly network: StepNetwork;
   /** The podman volume of a workspace volume name, or undefined when the workspace has none by that name. */
   readonly volume: (name: string) => string | undefined;
   /** Removes the container `name` (force), now or later, but before the workspace's volumes go. */
@@ -99,6 +109,10 @@ async function exitCodeOf(cli: PodmanCli, name: string): Promise<number> {
   return Number.parseInt(waited.stdout, 10);
 }
 
+/** The API's names for "none", "host" and "slirp4netns" are ours; no netns is Podman's default network. */
+const netns = (network: Exclude<NetworkMode, "default"> | StepNetwork) =>
+  network === "podman-default" ? {} : { netns: { nsmode: network } };
+
 /** The libpod SpecGenerator of the step (the `podman run` flags' API form). */
 function createSpec(ctx: RunContext, step: ContainerStep): Record<string, unknown> {
   const [cmd, ...args] = step.cmd;
@@ -132,7 +146,6 @@ function createSpec(ctx: RunContext, step: ContainerStep): Record<string, unknow
     volumes,
     ...(step.user ? { user: step.user } : {}),
     ...(step.workingDir ? { work_dir: step.workingDir } : {}),
-    // the API's names for "none" and "host" are the contract's
-    ...(step.network && step.network !== "default" ? { netns: { nsmode: step.network } } : {}),
+    ...netns(step.network && step.network !== "default" ? step.network : ctx.network),
   };
 }

@@ -11,6 +11,7 @@ import {
 } from "@cnbp/core/drivers";
 import { copyIn, copyOut, createHelper, helperMount } from "./helper.js";
 import { BUILD_LABEL, safe, uniqueName } from "./names.js";
+import type { StepNetwork } from "./network.js";
 import { DRIVER_NAME, failed, type PodmanCli, podmanOk } from "./podman.js";
 import { runStep } from "./run.js";
 import { libpod } from "./service.js";
@@ -24,7 +25,11 @@ interface Volume {
   readonly created: boolean;
 }
 
-export async function createWorkspace(cli: PodmanCli, spec: WorkspaceSpec): Promise<Workspace> {
+export async function createWorkspace(
+  cli: PodmanCli,
+  spec: WorkspaceSpec,
+  network: StepNetwork,
+): Promise<Workspace> {
   const labels = { ...spec.labels, [BUILD_LABEL]: spec.buildId };
   const helper = uniqueName("cnbp", spec.buildId, "helper");
   let volumes: Volume[] = [];
@@ -55,7 +60,7 @@ export async function createWorkspace(cli: PodmanCli, spec: WorkspaceSpec): Prom
       cause: err,
     });
   }
-  return new PodmanWorkspace(cli, spec.buildId, labels, volumes, helper);
+  return new PodmanWorkspace(cli, spec.buildId, labels, volumes, helper, network);
 }
 
 /** Creates the volume of `v`, or reuses its persistent volume when that exists: one call either way. */
@@ -124,6 +129,7 @@ class PodmanWorkspace implements Workspace {
     private readonly labels: Readonly<Record<string, string>>,
     private readonly volumes: readonly Volume[],
     private readonly helper: string,
+    private readonly network: StepNetwork,
   ) {}
 
   async run(step: ContainerStep, io: StepIO): Promise<StepResult> {
@@ -133,6 +139,7 @@ class PodmanWorkspace implements Workspace {
         cli: this.cli,
         buildId: this.buildId,
         labels: this.labels,
+        network: this.network,
         volume: (n) => this.volumes.find((v) => v.name === n)?.podmanName,
         remove: (name) => this.removeLater(name),
       },

@@ -87,11 +87,10 @@ export function buildCommand(io: Io, env: NodeJS.ProcessEnv = process.env): Comm
     )
     .option("--env-file <file>", "build-time variables, one KEY=VALUE per line (repeatable)", repeatable, [])
     .addOption(
-      new Option("--network <mode>", "the network of the phase containers").choices([
-        "default",
-        "none",
-        "host",
-      ]),
+      new Option(
+        "--network <mode>",
+        "the network of the phase containers (default: the driver's build network)",
+      ).choices(["default", "none", "host"]),
     )
     .option(
       "--volume <host:container[:ro]>",

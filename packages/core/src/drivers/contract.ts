@@ -367,7 +367,10 @@ export interface ContainerStep {
   /** `uid[:gid]` (or a user name of the image); the image's user when absent. */
   readonly user?: string;
   readonly mounts?: readonly Mount[];
-  /** Default "default" (the engine's default network); must be one of `capabilities.networks`. */
+  /**
+   * Default "default": the network the driver gives a build step, one with outbound access (the engine's
+   * default network, or one the driver documents); must be one of `capabilities.networks`.
+   */
   readonly network?: NetworkMode;
   /** Absolute; the image's working directory when absent. */
   readonly workingDir?: string;
