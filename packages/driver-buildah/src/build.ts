@@ -9,9 +9,15 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { type BuiltImage, type DockerfileBuild, DriverError, type StepIO } from "@cnbp/core";
+import {
+  type BuiltImage,
+  type DockerfileBuild,
+  DriverError,
+  lastLines,
+  type StepIO,
+} from "@cnbp/core/drivers";
 import { imageIds, removeNewStepImages } from "./build-leftovers.js";
-import { type BuildahCli, cancelled, DRIVER_NAME, lastLines, spawnBuildah, unavailable } from "./buildah.js";
+import { type BuildahCli, cancelled, DRIVER_NAME, spawnBuildah, unavailable } from "./buildah.js";
 
 const OP = "build";
 const PULL = { always: "always", "if-not-present": "missing", never: "never" } as const;

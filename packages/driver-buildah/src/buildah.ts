@@ -1,5 +1,11 @@
 /** Runs the buildah CLI and turns its failures into DriverErrors that say which operation failed. */
-import { DriverError, type DriverErrorCode } from "@cnbp/core";
+import {
+  cancelledError,
+  cliUnavailable,
+  commandFailed,
+  DriverError,
+  type DriverErrorCode,
+} from "@cnbp/core/drivers";
 import { execa, type Options, type ResultPromise } from "execa";
 
 export const DRIVER_NAME = "buildah";
@@ -43,33 +49,13 @@ export function spawnBuildah(cli: BuildahCli, args: readonly string[], opts: Opt
   return execa(cli.bin, args, { reject: false, buffer: false, ...opts });
 }
 
-export function failed(operation: string, r: BuildahResult, code: DriverErrorCode = "CNBP_DRIVER_FAILED") {
-  const lines = lastLines(r.stderr || r.stdout);
-  return new DriverError(code, DRIVER_NAME, operation, lines.at(-1) ?? `buildah exited with ${r.exitCode}`, {
-    hints: lines,
-  });
-}
+export const failed = (operation: string, r: BuildahResult, code?: DriverErrorCode): DriverError =>
+  commandFailed(DRIVER_NAME, operation, r, code);
 
-export function cancelled(operation: string): DriverError {
-  return new DriverError("CNBP_CANCELLED", DRIVER_NAME, operation, "cancelled");
-}
+export const cancelled = (operation: string): DriverError => cancelledError(DRIVER_NAME, operation);
 
-export function unavailable(cli: BuildahCli, operation: string, cause: unknown): DriverError {
-  const why = cause instanceof Error ? cause.message : String(cause);
-  return new DriverError("CNBP_DRIVER_UNAVAILABLE", DRIVER_NAME, operation, `cannot run ${cli.bin}: ${why}`, {
-    hints: [`tried the buildah executable "${cli.bin}"; install Buildah or set the driver's "bin" option`],
-    cause,
-  });
-}
-
-/** The last non-empty lines of an engine's output, for error hints. */
-export function lastLines(text: string, n = 10): string[] {
-  return text
-    .split("\n")
-    .map((l) => l.trimEnd())
-    .filter((l) => l !== "")
-    .slice(-n);
-}
+export const unavailable = (cli: BuildahCli, operation: string, cause: unknown): DriverError =>
+  cliUnavailable(DRIVER_NAME, "Buildah", cli.bin, operation, cause);
 
 /** Buildah's message when an image is absent. */
 export const isNotKnown = (stderr: string): boolean => /image not known|no such image/i.test(stderr);

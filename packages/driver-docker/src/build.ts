@@ -4,10 +4,16 @@
  */
 import { randomBytes } from "node:crypto";
 import { isAbsolute, relative, sep } from "node:path";
-import { type BuiltImage, type DockerfileBuild, DriverError, type StepIO } from "@cnbp/core";
+import {
+  type BuiltImage,
+  type DockerfileBuild,
+  DriverError,
+  lastLines,
+  type StepIO,
+} from "@cnbp/core/drivers";
 import { DRIVER_NAME } from "./connection.js";
 import { contextTar } from "./context.js";
-import { cancelled, type Engine, engineError, errorOf, followJson, lastLines, statusOf } from "./engine.js";
+import { cancelled, type Engine, engineError, errorOf, followJson, statusOf } from "./engine.js";
 
 const OP = "build";
 const RED = "\u001b[91m";

@@ -1,5 +1,5 @@
 /** The Docker Engine API client and how its failures become DriverErrors that say which operation failed. */
-import { DriverError, type DriverErrorCode } from "@cnbp/core";
+import { cancelledError, DriverError, type DriverErrorCode } from "@cnbp/core/drivers";
 import Docker from "dockerode";
 import { DRIVER_NAME, type Endpoint } from "./connection.js";
 
@@ -75,18 +75,7 @@ export function unavailable(endpoint: Endpoint, operation: string, cause: unknow
   );
 }
 
-export function cancelled(operation: string): DriverError {
-  return new DriverError("CNBP_CANCELLED", DRIVER_NAME, operation, "cancelled");
-}
-
-/** The last non-empty lines of an engine's output, for error hints. */
-export function lastLines(text: string, n = 10): string[] {
-  return text
-    .split("\n")
-    .map((l) => l.trimEnd())
-    .filter((l) => l !== "")
-    .slice(-n);
-}
+export const cancelled = (operation: string): DriverError => cancelledError(DRIVER_NAME, operation);
 
 /** One message of the engine's JSON progress streams (pull, load, import, build). */
 export interface JsonMessage {

@@ -2,9 +2,9 @@
 import { DockerDriver } from "./driver.js";
 import type { DockerDriverOptions } from "./options.js";
 
+export { BUILD_LABEL } from "@cnbp/core/drivers";
 export { DEFAULT_HOST, type Endpoint, resolveEndpoint } from "./connection.js";
 export { DockerDriver } from "./driver.js";
-export { BUILD_LABEL } from "./names.js";
 export { type DockerDriverOptions, optionsSchema } from "./options.js";
 
 export function createDriver(options: DockerDriverOptions = {}): DockerDriver {

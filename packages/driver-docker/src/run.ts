@@ -1,10 +1,9 @@
 /** One step: create the container, attach to its output, start it, wait for its exit code, remove it. */
 import type { ContainerStep, StepIO, StepResult } from "@cnbp/core";
-import { DriverError, demux } from "@cnbp/core";
+import { DriverError, demux, uniqueName } from "@cnbp/core/drivers";
 import type { ContainerCreateOptions, MountSettings } from "dockerode";
 import { DRIVER_NAME } from "./connection.js";
 import { cancelled, type Engine, engineError, statusOf } from "./engine.js";
-import { uniqueName } from "./names.js";
 
 export interface RunContext {
   readonly engine: Engine;

@@ -1,18 +1,20 @@
 /** A workspace: docker named volumes, the steps run on them, and a helper container for put/get. */
 import type { Readable } from "node:stream";
 import {
+  BUILD_LABEL,
   type ContainerStep,
   DriverError,
   type StepIO,
   type StepResult,
+  safeObjectName,
+  uniqueName,
   type Workspace,
   type WorkspaceSpec,
-} from "@cnbp/core";
+} from "@cnbp/core/drivers";
 import type Docker from "dockerode";
 import { DRIVER_NAME } from "./connection.js";
 import { type Engine, engineError, statusOf } from "./engine.js";
 import { chownRoot, copyIn, copyOut, ensureHelperImage, HELPER_IMAGE, helperMount } from "./helper.js";
-import { BUILD_LABEL, safe, uniqueName } from "./names.js";
 import { NO_COPY, runStep } from "./run.js";
 
 interface Volume {
@@ -31,7 +33,9 @@ export async function createWorkspace(engine: Engine, spec: WorkspaceSpec): Prom
   let helper: Docker.Container | undefined;
   try {
     for (const v of spec.volumes) {
-      const dockerName = v.persistentName ? safe(v.persistentName) : uniqueName("cnbp", spec.buildId, v.name);
+      const dockerName = v.persistentName
+        ? safeObjectName(v.persistentName)
+        : uniqueName("cnbp", spec.buildId, v.name);
       const reuse = v.persistentName !== undefined && (await volumeExists(docker, dockerName));
       if (!reuse) await docker.createVolume({ Name: dockerName, Labels: { ...labels, ...v.labels } });
       volumes.push({

@@ -12,8 +12,7 @@ export const MANAGED_BY = { "app.kubernetes.io/managed-by": "cnbp" } as const;
  */
 export const LABELS_ANNOTATION = "cnbp.io/labels";
 
-/** cnbp's own label naming the build a volume or Pod belongs to. */
-export const BUILD_LABEL = "io.cnbp.build";
+export { BUILD_LABEL } from "@cnbp/core/drivers";
 
 /** Lowercase RFC 1123 label of at most `max` characters, from any text. */
 export function dnsLabel(text: string, max = 40): string {

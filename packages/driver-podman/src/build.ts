@@ -3,9 +3,15 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { type BuiltImage, type DockerfileBuild, DriverError, type StepIO } from "@cnbp/core/drivers";
+import {
+  type BuiltImage,
+  type DockerfileBuild,
+  DriverError,
+  lastLines,
+  type StepIO,
+} from "@cnbp/core/drivers";
 import { removeLeftovers, workingContainers } from "./build-leftovers.js";
-import { cancelled, DRIVER_NAME, lastLines, type PodmanCli, spawnPodman } from "./podman.js";
+import { cancelled, DRIVER_NAME, type PodmanCli, spawnPodman } from "./podman.js";
 
 const OP = "build";
 const PULL = { always: "always", "if-not-present": "missing", never: "never" } as const;

@@ -2,8 +2,8 @@
 import { z } from "@cnbp/core/zod";
 import { PodmanDriver, type PodmanDriverOptions } from "./driver.js";
 
+export { BUILD_LABEL } from "@cnbp/core/drivers";
 export { PodmanDriver, type PodmanDriverOptions } from "./driver.js";
-export { BUILD_LABEL } from "./names.js";
 
 /** What `[drivers.podman]`, CNBP_DRIVER_OPTS and `--driver-opt` may set (`cnbp driver info podman` prints it). */
 export const optionsSchema = z.strictObject({

@@ -1,5 +1,11 @@
 /** Runs the podman CLI and turns its failures into DriverErrors that say which operation failed. */
-import { DriverError, type DriverErrorCode } from "@cnbp/core/drivers";
+import {
+  cancelledError,
+  cliUnavailable,
+  commandFailed,
+  DriverError,
+  type DriverErrorCode,
+} from "@cnbp/core/drivers";
 import type { Options, ResultPromise } from "execa";
 
 export const DRIVER_NAME = "podman";
@@ -77,33 +83,13 @@ export async function spawnPodman(
   return { proc: execa(cli.bin, args, { reject: false, buffer: false, ...opts }) };
 }
 
-export function failed(operation: string, r: PodmanResult, code: DriverErrorCode = "CNBP_DRIVER_FAILED") {
-  const lines = lastLines(r.stderr || r.stdout);
-  return new DriverError(code, DRIVER_NAME, operation, lines.at(-1) ?? `podman exited with ${r.exitCode}`, {
-    hints: lines,
-  });
-}
+export const failed = (operation: string, r: PodmanResult, code?: DriverErrorCode): DriverError =>
+  commandFailed(DRIVER_NAME, operation, r, code);
 
-export function cancelled(operation: string): DriverError {
-  return new DriverError("CNBP_CANCELLED", DRIVER_NAME, operation, "cancelled");
-}
+export const cancelled = (operation: string): DriverError => cancelledError(DRIVER_NAME, operation);
 
-export function unavailable(cli: PodmanCli, operation: string, cause: unknown): DriverError {
-  const why = cause instanceof Error ? cause.message : String(cause);
-  return new DriverError("CNBP_DRIVER_UNAVAILABLE", DRIVER_NAME, operation, `cannot run ${cli.bin}: ${why}`, {
-    hints: [`tried the podman executable "${cli.bin}"; install Podman or set the driver's "bin" option`],
-    cause,
-  });
-}
-
-/** The last non-empty lines of an engine's output, for error hints. */
-export function lastLines(text: string, n = 10): string[] {
-  return text
-    .split("\n")
-    .map((l) => l.trimEnd())
-    .filter((l) => l !== "")
-    .slice(-n);
-}
+export const unavailable = (cli: PodmanCli, operation: string, cause: unknown): DriverError =>
+  cliUnavailable(DRIVER_NAME, "Podman", cli.bin, operation, cause);
 
 /** Podman's message when an image, container or volume is absent. */
 export const isNotKnown = (stderr: string): boolean =>

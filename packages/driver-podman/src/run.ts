@@ -12,8 +12,8 @@ import {
   type NetworkMode,
   type StepIO,
   type StepResult,
+  uniqueName,
 } from "@cnbp/core/drivers";
-import { uniqueName } from "./names.js";
 import type { StepNetwork } from "./network.js";
 import { cancelled, DRIVER_NAME, failed, type PodmanCli } from "./podman.js";
 import { attachOutput, libpod } from "./service.js";

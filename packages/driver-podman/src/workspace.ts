@@ -1,16 +1,18 @@
 /** A workspace: podman named volumes, the steps run on them, and a helper container for put/get. */
 import type { Readable } from "node:stream";
 import {
+  BUILD_LABEL,
   type ContainerStep,
   DriverError,
   type StepIO,
   type StepResult,
+  safeObjectName,
+  uniqueName,
   type VolumeSpec,
   type Workspace,
   type WorkspaceSpec,
 } from "@cnbp/core/drivers";
 import { copyIn, copyOut, createHelper, helperMount } from "./helper.js";
-import { BUILD_LABEL, safe, uniqueName } from "./names.js";
 import type { StepNetwork } from "./network.js";
 import { DRIVER_NAME, failed, type PodmanCli, podmanOk } from "./podman.js";
 import { runStep } from "./run.js";
@@ -70,7 +72,9 @@ async function createVolume(
   buildId: string,
   labels: Readonly<Record<string, string>>,
 ): Promise<Volume> {
-  const podmanName = v.persistentName ? safe(v.persistentName) : uniqueName("cnbp", buildId, v.name);
+  const podmanName = v.persistentName
+    ? safeObjectName(v.persistentName)
+    : uniqueName("cnbp", buildId, v.name);
   const r = await libpod(cli, "workspace", "POST", "/volumes/create", {
     Name: podmanName,
     Label: { ...labels, ...v.labels },
