@@ -8,6 +8,7 @@ import {
   type StepResult,
   safeObjectName,
   uniqueName,
+  volumePath,
   type Workspace,
   type WorkspaceSpec,
 } from "@cnbp/core/drivers";
@@ -159,14 +160,6 @@ class DockerWorkspace implements Workspace {
         operation,
         `no volume ${JSON.stringify(volume)}`,
       );
-    const rel = path.split("/").filter((p) => p !== "" && p !== ".");
-    if (!path.startsWith("/") || rel.includes(".."))
-      throw new DriverError(
-        "CNBP_UNSAFE_PATH",
-        DRIVER_NAME,
-        operation,
-        `${JSON.stringify(path)} is not an absolute path inside the volume`,
-      );
-    return { index, inside: [helperMount(index), ...rel].join("/") };
+    return { index, inside: [helperMount(index), ...volumePath(DRIVER_NAME, operation, path)].join("/") };
   }
 }

@@ -12,6 +12,7 @@ import {
   type StepIO,
   type StepResult,
   type VolumeSpec,
+  volumePath,
   type Workspace,
   type WorkspaceSpec,
   withCheckedPutTar,
@@ -217,9 +218,9 @@ class K8sWorkspace implements Workspace {
     const op = "workspace.put";
     this.checkOpen(op);
     const { claimName } = this.claim(op, volume);
+    const dir = posix.join(helperMount(0), ...volumePath(DRIVER_NAME, op, path));
     await withCheckedPutTar(tar, DRIVER_NAME, (file) =>
       this.withHelper(op, [claimName], async (pod) => {
-        const dir = posix.join(helperMount(0), path);
         const err: Buffer[] = [];
         const code = await podExec(this.cluster.kc, {
           namespace: this.cluster.namespace,
@@ -245,7 +246,7 @@ class K8sWorkspace implements Workspace {
     const op = "workspace.get";
     this.checkOpen(op);
     const { claimName } = this.claim(op, volume);
-    const full = posix.join(helperMount(0), path);
+    const full = posix.join(helperMount(0), ...volumePath(DRIVER_NAME, op, path));
     const pod = await this.startHelper(op, [claimName]);
     const exec = (command: string[], stdout: (c: Buffer) => void, stderr: (c: Buffer) => void) =>
       podExec(this.cluster.kc, {

@@ -9,6 +9,7 @@ import {
   safeObjectName,
   uniqueName,
   type VolumeSpec,
+  volumePath,
   type Workspace,
   type WorkspaceSpec,
 } from "@cnbp/core/drivers";
@@ -203,14 +204,6 @@ class PodmanWorkspace implements Workspace {
         operation,
         `no volume ${JSON.stringify(volume)}`,
       );
-    const rel = path.split("/").filter((p) => p !== "" && p !== ".");
-    if (!path.startsWith("/") || rel.includes(".."))
-      throw new DriverError(
-        "CNBP_UNSAFE_PATH",
-        DRIVER_NAME,
-        operation,
-        `${JSON.stringify(path)} is not absolute`,
-      );
-    return [helperMount(i), ...rel].join("/");
+    return [helperMount(i), ...volumePath(DRIVER_NAME, operation, path)].join("/");
   }
 }

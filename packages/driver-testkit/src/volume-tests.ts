@@ -53,6 +53,16 @@ export function volumeTests(s: WorkspaceSuite): void {
       expect(await shell(ws, "data", "find /w -mindepth 1")).toBe("");
     });
 
+    it("refuses a path that is not absolute or climbs out of the volume with CNBP_UNSAFE_PATH, in put and get", async () => {
+      const ws = await s.workspace([{ name: "data" }]);
+      const tar = () => Readable.from([oneFileTar("file.txt", "content\n")]);
+      for (const path of ["in", "/in/../../etc", "/.."]) {
+        await expectDriverError(ws.put("data", path, tar()), s.name, "CNBP_UNSAFE_PATH");
+        await expectDriverError(ws.get("data", path), s.name, "CNBP_UNSAFE_PATH");
+      }
+      expect(await shell(ws, "data", "find /w -mindepth 1")).toBe("");
+    });
+
     it("refuses a missing path with CNBP_NOT_FOUND and a volume the workspace lacks with CNBP_UNKNOWN_VOLUME", async () => {
       const ws = await s.workspace([{ name: "data" }]);
       await expectDriverError(ws.get("data", "/absent"), s.name, "CNBP_NOT_FOUND");

@@ -314,13 +314,14 @@ export interface Workspace extends AsyncDisposable {
   /**
    * Extracts the tar stream `tar` into directory `path` (absolute, created when missing) of `volume`,
    * keeping the entries' modes, owners and times. Throws CNBP_UNKNOWN_VOLUME for a volume the workspace
-   * does not have, and CNBP_UNSAFE_PATH (extracting nothing) when an entry escapes `path`.
+   * does not have, and CNBP_UNSAFE_PATH (extracting nothing) when an entry escapes `path` or `path` is not
+   * absolute or climbs out of the volume with `..` (`volumePath` checks that).
    */
   put(volume: string, path: string, tar: Readable): Promise<void>;
   /**
    * Resolves to a tar stream of `path` (a file or a directory, absolute) in `volume`, entries named relative
-   * to `path`'s parent, as `docker cp` does. Throws CNBP_NOT_FOUND when `path` does not exist, and
-   * CNBP_UNKNOWN_VOLUME for a volume the workspace does not have. Whatever the driver starts to produce the
+   * to `path`'s parent, as `docker cp` does. Throws CNBP_NOT_FOUND when `path` does not exist,
+   * CNBP_UNKNOWN_VOLUME for a volume the workspace does not have, and CNBP_UNSAFE_PATH as `put` does. Whatever the driver starts to produce the
    * stream ends when the stream ends or is destroyed.
    */
   get(volume: string, path: string): Promise<Readable>;

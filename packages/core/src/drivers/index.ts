@@ -6,3 +6,4 @@ export { BUILD_LABEL, safeObjectName, uniqueName } from "./names.js";
 export { pullFailureCode } from "./pull-failure.js";
 export { withCheckedPutTar } from "./put-tar.js";
 export { driverShapeProblems } from "./shape.js";
+export { volumePath } from "./volume-path.js";
