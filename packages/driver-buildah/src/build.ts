@@ -8,11 +8,12 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
 import {
   type BuiltImage,
+  buildahBuildFlags,
   type DockerfileBuild,
   DriverError,
+  forwardBuildOutput,
   lastLines,
   type StepIO,
 } from "@cnbp/core/drivers";
@@ -20,7 +21,6 @@ import { imageIds, removeNewStepImages } from "./build-leftovers.js";
 import { type BuildahCli, cancelled, DRIVER_NAME, spawnBuildah, unavailable } from "./buildah.js";
 
 const OP = "build";
-const PULL = { always: "always", "if-not-present": "missing", never: "never" } as const;
 
 /** `buildah bud --isolation`: "chroot" needs no OCI runtime (inside a container), at the cost of a PID namespace. */
 export type Isolation = "oci" | "chroot" | "rootless";
@@ -29,12 +29,7 @@ export type Isolation = "oci" | "chroot" | "rootless";
 function budArgs(req: DockerfileBuild, iidfile: string, isolation: Isolation | undefined): string[] {
   const args = ["bud", `--layers=${req.stepCache ?? true}`, "--rm", "--force-rm", "--iidfile", iidfile];
   if (isolation) args.push("--isolation", isolation);
-  args.push("--file", req.dockerfile, "--tag", req.tag, `--pull=${PULL[req.pull ?? "if-not-present"]}`);
-  for (const [k, v] of Object.entries({ ...req.buildArgs, base_image: req.baseImage }))
-    args.push("--build-arg", `${k}=${v}`);
-  for (const [k, v] of Object.entries(req.labels ?? {})) args.push("--label", `${k}=${v}`);
-  if (req.platform) args.push("--platform", req.platform);
-  return [...args, req.context];
+  return [...args, ...buildahBuildFlags(req), req.context];
 }
 
 export async function buildImage(
@@ -55,14 +50,7 @@ export async function buildImage(
       stdin: "ignore",
       ...(io.signal ? { cancelSignal: io.signal, forceKillAfterDelay: 10_000 } : {}),
     });
-    let tail = "";
-    const forward = (stream: Readable | null, sink: StepIO["stdout"]) =>
-      stream?.on("data", (chunk: Buffer) => {
-        sink.write(chunk);
-        tail = (tail + chunk.toString()).slice(-8192);
-      });
-    forward(proc.stdout as Readable | null, io.stdout);
-    forward(proc.stderr as Readable | null, io.stderr);
+    const tail = forwardBuildOutput(proc, io);
     const r = await proc;
     // an abort after buildah finished leaves the build done: only a stopped build is cancelled
     if (r.isCanceled) {
@@ -73,7 +61,7 @@ export async function buildImage(
     if (r.exitCode !== 0) {
       if (before) await removeNewStepImages(cli, before, req.labels ?? {});
       throw new DriverError("CNBP_BUILD_FAILED", DRIVER_NAME, OP, `buildah bud of ${req.tag} failed`, {
-        hints: lastLines(tail),
+        hints: lastLines(tail()),
       });
     }
     const id = (await readFile(iidfile, "utf8")).trim();

@@ -1,3 +1,4 @@
+export { buildahBuildFlags, forwardBuildOutput } from "./buildah-build.js";
 export { type AuthFile, containersAuthFile } from "./containers-auth.js";
 export * from "./contract.js";
 export { demux } from "./demux.js";
