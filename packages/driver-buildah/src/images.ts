@@ -4,12 +4,14 @@ import {
   containersAuthFile,
   DriverError,
   type ImageStore,
+  layoutCopyFailed,
   type PullOptions,
   pullFailureCode,
   type StoredImage,
-} from "@cnbp/core";
+  skopeoCopy,
+  withColonFreePath,
+} from "@cnbp/core/drivers";
 import { type BuildahCli, buildah, cancelled, DRIVER_NAME, failed, isNotKnown } from "./buildah.js";
-import { skopeoCopy, withColonFreePath } from "./skopeo.js";
 
 /** What `buildah inspect --type image` prints that a StoredImage needs. */
 interface InspectJson {
@@ -101,13 +103,15 @@ export class BuildahImages implements ImageStore {
   async importOciLayout(dir: string, opts: { tag: string; image?: string }): Promise<StoredImage> {
     const r = await withColonFreePath(dir, (path) => {
       const src = `oci:${path}${opts.image ? `:${opts.image}` : ""}`;
-      return skopeoCopy(this.skopeo, "images.importOciLayout", src, `containers-storage:${opts.tag}`);
+      return skopeoCopy(
+        DRIVER_NAME,
+        this.skopeo,
+        "images.importOciLayout",
+        src,
+        `containers-storage:${opts.tag}`,
+      );
     });
-    if (r.exitCode !== 0) {
-      if (/no descriptor found|not found|no such file|more than one image|does not exist/i.test(r.stderr))
-        throw failed("images.importOciLayout", r, "CNBP_IMAGE_NOT_FOUND");
-      throw failed("images.importOciLayout", r);
-    }
+    if (r.exitCode !== 0) throw layoutCopyFailed(DRIVER_NAME, "images.importOciLayout", r);
     const img = await this.inspect(opts.tag);
     if (!img) throw notFound("images.importOciLayout", opts.tag);
     return img;
@@ -120,6 +124,7 @@ export class BuildahImages implements ImageStore {
     await mkdir(dir, { recursive: true });
     const r = await withColonFreePath(dir, (path) =>
       skopeoCopy(
+        DRIVER_NAME,
         this.skopeo,
         "images.exportOciLayout",
         `containers-storage:@${hexOf(id)}`,

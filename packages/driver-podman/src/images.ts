@@ -2,19 +2,20 @@
  * Podman's image store (containers-storage) as a cnbp ImageStore: inspect, tag and remove through the API,
  * pulls through the CLI, OCI layouts through skopeo (a rebuilt image's import through the API's load).
  */
-import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { mkdir } from "node:fs/promises";
 import {
   containersAuthFile,
   DriverError,
   type ImageStore,
+  layoutCopyFailed,
   type PullOptions,
   pullFailureCode,
   type StoredImage,
+  skopeoCopy,
+  withColonFreePath,
 } from "@cnbp/core/drivers";
 import { loadLayoutImage } from "./layout-load.js";
-import { cancelled, DRIVER_NAME, failed, loadExeca, type PodmanCli, podman } from "./podman.js";
+import { cancelled, DRIVER_NAME, failed, type PodmanCli, podman } from "./podman.js";
 import { libpod } from "./service.js";
 
 interface InspectJson {
@@ -80,13 +81,15 @@ export class PodmanImages implements ImageStore {
     }
     const r = await withColonFreePath(dir, (path) => {
       const src = `oci:${path}${opts.image ? `:${opts.image}` : ""}`;
-      return this.copy("images.importOciLayout", src, `containers-storage:${opts.tag}`);
+      return skopeoCopy(
+        DRIVER_NAME,
+        this.skopeo,
+        "images.importOciLayout",
+        src,
+        `containers-storage:${opts.tag}`,
+      );
     });
-    if (r.exitCode !== 0) {
-      if (/no descriptor found|not found|no such file|more than one image|does not exist/i.test(r.stderr))
-        throw failed("images.importOciLayout", r, "CNBP_IMAGE_NOT_FOUND");
-      throw failed("images.importOciLayout", r);
-    }
+    if (r.exitCode !== 0) throw layoutCopyFailed(DRIVER_NAME, "images.importOciLayout", r);
     const img = await this.inspect(opts.tag);
     if (!img) throw notFound("images.importOciLayout", opts.tag);
     return img;
@@ -98,7 +101,7 @@ export class PodmanImages implements ImageStore {
     const src = `containers-storage:@${img.id.replace(/^sha256:/, "")}`;
     await mkdir(dir, { recursive: true });
     const r = await withColonFreePath(dir, (path) =>
-      this.copy("images.exportOciLayout", src, `oci:${path}:${opts.name ?? ref}`),
+      skopeoCopy(DRIVER_NAME, this.skopeo, "images.exportOciLayout", src, `oci:${path}:${opts.name ?? ref}`),
     );
     if (r.exitCode !== 0) throw failed("images.exportOciLayout", r);
   }
@@ -144,35 +147,6 @@ export class PodmanImages implements ImageStore {
     const query = `repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}`;
     const r = await libpod(this.cli, "images.remove", "POST", `/images/${hex}/untag?${query}`);
     if (r.exitCode !== 0 && r.exitCode !== 404) throw failed("images.remove", r);
-  }
-
-  private async copy(operation: string, src: string, dest: string) {
-    try {
-      const { execa } = await loadExeca();
-      const r = await execa(this.skopeo, ["copy", "--quiet", src, dest], { reject: false });
-      if (r.failed && r.exitCode === undefined) throw r.cause ?? r;
-      return { exitCode: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr };
-    } catch (err) {
-      throw new DriverError("CNBP_DRIVER_FAILED", DRIVER_NAME, operation, `cannot run ${this.skopeo}`, {
-        hints: ["OCI layouts move through skopeo: install it (Debian package `skopeo`)"],
-        cause: err,
-      });
-    }
-  }
-}
-
-/**
- * skopeo's `oci:` transport ends the path at its first ':', and layout repositories have directories named
- * after registries (`127.0.0.1:5000`): such a path is given to skopeo through a symlink.
- */
-async function withColonFreePath<T>(dir: string, use: (path: string) => Promise<T>): Promise<T> {
-  if (!dir.includes(":")) return use(dir);
-  const tmp = await mkdtemp(join(tmpdir(), "cnbp-podman-layout-"));
-  try {
-    await symlink(resolve(dir), join(tmp, "layout"));
-    return await use(join(tmp, "layout"));
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
   }
 }
 

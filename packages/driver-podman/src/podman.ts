@@ -15,7 +15,7 @@ export const DRIVER_NAME = "podman";
  * rebuild goes to the API only, and never loads it.
  */
 let execaModule: Promise<typeof import("execa")> | undefined;
-export const loadExeca = () => {
+const loadExeca = () => {
   execaModule ??= import("execa");
   return execaModule;
 };

@@ -7,4 +7,5 @@ export { BUILD_LABEL, safeObjectName, uniqueName } from "./names.js";
 export { pullFailureCode } from "./pull-failure.js";
 export { withCheckedPutTar } from "./put-tar.js";
 export { driverShapeProblems } from "./shape.js";
+export { layoutCopyFailed, skopeoCopy, withColonFreePath } from "./skopeo.js";
 export { volumePath } from "./volume-path.js";
