@@ -1,17 +1,17 @@
 /** Buildah's image store (containers-storage, shared with Podman) as a cnbp ImageStore; OCI layouts move through skopeo. */
 import { mkdir } from "node:fs/promises";
 import {
-  containersAuthFile,
-  DriverError,
+  containersCliPull,
   type ImageStore,
+  imageNotFound,
   layoutCopyFailed,
   type PullOptions,
-  pullFailureCode,
+  pullByPolicy,
   type StoredImage,
   skopeoCopy,
   withColonFreePath,
 } from "@cnbp/core/drivers";
-import { type BuildahCli, buildah, cancelled, DRIVER_NAME, failed, isNotKnown } from "./buildah.js";
+import { type BuildahCli, buildah, DRIVER_NAME, failed, isNotKnown } from "./buildah.js";
 
 /** What `buildah inspect --type image` prints that a StoredImage needs. */
 interface InspectJson {
@@ -34,10 +34,8 @@ interface ImagesJson {
   digest?: string;
 }
 
-const notFound = (operation: string, ref: string, hints: string[] = []) =>
-  new DriverError("CNBP_IMAGE_NOT_FOUND", DRIVER_NAME, operation, `no image ${JSON.stringify(ref)}`, {
-    hints,
-  });
+const notFound = (operation: string, ref: string, hints?: string[]) =>
+  imageNotFound(DRIVER_NAME, operation, ref, hints);
 
 const hexOf = (id: string) => id.replace(/^sha256:/, "");
 /** A whole image id, with or without its algorithm. */
@@ -77,27 +75,18 @@ export class BuildahImages implements ImageStore {
     throw failed("images.inspect", r);
   }
 
-  async pull(ref: string, opts: PullOptions = {}): Promise<StoredImage> {
-    const policy = opts.policy ?? "if-not-present";
-    if (opts.signal?.aborted) throw cancelled("images.pull");
-    if (policy !== "always") {
-      const found = await this.inspect(ref);
-      if (found) return found;
-      if (policy === "never") throw notFound("images.pull", ref, ["pull policy is never"]);
-    }
-    const auth = opts.auth && (await containersAuthFile(DRIVER_NAME, "buildah", ref, opts.auth));
-    try {
-      const args = ["pull", "--quiet", "--policy", "always"];
-      if (opts.platform) args.push("--platform", opts.platform);
-      if (auth) args.push("--authfile", auth.file);
-      const r = await buildah(this.cli, "images.pull", [...args, ref], { cancelSignal: opts.signal });
-      if (r.exitCode !== 0) throw failed("images.pull", r, pullFailureCode(r.stderr));
-      const img = await this.inspect(r.stdout.trim() || ref);
-      if (!img) throw notFound("images.pull", ref);
-      return img;
-    } finally {
-      if (auth) await auth.dispose();
-    }
+  pull(ref: string, opts: PullOptions = {}): Promise<StoredImage> {
+    const inspect = (r: string) => this.inspect(r);
+    return pullByPolicy(DRIVER_NAME, ref, opts, inspect, () =>
+      containersCliPull(
+        DRIVER_NAME,
+        ref,
+        opts,
+        (args, signal) => buildah(this.cli, "images.pull", args, { cancelSignal: signal }),
+        inspect,
+        ["--policy", "always"],
+      ),
+    );
   }
 
   async importOciLayout(dir: string, opts: { tag: string; image?: string }): Promise<StoredImage> {

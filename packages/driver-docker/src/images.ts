@@ -2,20 +2,20 @@
 import {
   DriverError,
   type ImageStore,
+  imageNotFound,
   type PullOptions,
+  pullByPolicy,
   pullFailureCode,
   type RegistryAuth,
   type StoredImage,
-} from "@cnbp/core";
+} from "@cnbp/core/drivers";
 import type { ImageInspectInfo } from "dockerode";
 import { DRIVER_NAME } from "./connection.js";
 import { cancelled, type Engine, engineError, errorOf, followJson, messageOf, statusOf } from "./engine.js";
 import { exportLayout, importLayout } from "./layouts.js";
 
-export const notFound = (operation: string, ref: string, hints: string[] = []) =>
-  new DriverError("CNBP_IMAGE_NOT_FOUND", DRIVER_NAME, operation, `no image ${JSON.stringify(ref)}`, {
-    hints,
-  });
+export const notFound = (operation: string, ref: string, hints?: string[]) =>
+  imageNotFound(DRIVER_NAME, operation, ref, hints);
 
 /** `repo` and `tag` of a reference to tag with ("latest" when it names none). */
 export function splitTag(ref: string): { repo: string; tag: string } {
@@ -38,15 +38,18 @@ export class DockerImages implements ImageStore {
     }
   }
 
-  async pull(ref: string, opts: PullOptions = {}): Promise<StoredImage> {
+  pull(ref: string, opts: PullOptions = {}): Promise<StoredImage> {
+    return pullByPolicy(
+      DRIVER_NAME,
+      ref,
+      opts,
+      (r) => this.inspect(r),
+      () => this.fetch(ref, opts),
+    );
+  }
+
+  private async fetch(ref: string, opts: PullOptions): Promise<StoredImage> {
     const OP = "images.pull";
-    const policy = opts.policy ?? "if-not-present";
-    if (opts.signal?.aborted) throw cancelled(OP);
-    if (policy !== "always") {
-      const found = await this.inspect(ref);
-      if (found) return found;
-      if (policy === "never") throw notFound(OP, ref, ["pull policy is never"]);
-    }
     const engine = this.engine();
     let failure: string | undefined;
     try {

@@ -4,18 +4,18 @@
  */
 import { mkdir } from "node:fs/promises";
 import {
-  containersAuthFile,
-  DriverError,
+  containersCliPull,
   type ImageStore,
+  imageNotFound,
   layoutCopyFailed,
   type PullOptions,
-  pullFailureCode,
+  pullByPolicy,
   type StoredImage,
   skopeoCopy,
   withColonFreePath,
 } from "@cnbp/core/drivers";
 import { loadLayoutImage } from "./layout-load.js";
-import { cancelled, DRIVER_NAME, failed, type PodmanCli, podman } from "./podman.js";
+import { DRIVER_NAME, failed, type PodmanCli, podman } from "./podman.js";
 import { libpod } from "./service.js";
 
 interface InspectJson {
@@ -31,10 +31,8 @@ interface InspectJson {
   Config?: { Env?: string[] | null; User?: string };
 }
 
-const notFound = (operation: string, ref: string, hints: string[] = []) =>
-  new DriverError("CNBP_IMAGE_NOT_FOUND", DRIVER_NAME, operation, `no image ${JSON.stringify(ref)}`, {
-    hints,
-  });
+const notFound = (operation: string, ref: string, hints?: string[]) =>
+  imageNotFound(DRIVER_NAME, operation, ref, hints);
 
 export class PodmanImages implements ImageStore {
   constructor(
@@ -49,26 +47,17 @@ export class PodmanImages implements ImageStore {
     return toStored(JSON.parse(r.stdout) as InspectJson);
   }
 
-  async pull(ref: string, opts: PullOptions = {}): Promise<StoredImage> {
-    const policy = opts.policy ?? "if-not-present";
-    if (opts.signal?.aborted) throw cancelled("images.pull");
-    if (policy !== "always") {
-      const found = await this.inspect(ref);
-      if (found) return found;
-      if (policy === "never") throw notFound("images.pull", ref, ["pull policy is never"]);
-    }
-    const auth = opts.auth && (await containersAuthFile(DRIVER_NAME, "podman", ref, opts.auth));
-    try {
-      const args = ["pull", "--quiet", ...(opts.platform ? ["--platform", opts.platform] : [])];
-      if (auth) args.push("--authfile", auth.file);
-      const r = await podman(this.cli, "images.pull", [...args, ref], { cancelSignal: opts.signal });
-      if (r.exitCode !== 0) throw failed("images.pull", r, pullFailureCode(r.stderr));
-      const img = await this.inspect(r.stdout.trim() || ref);
-      if (!img) throw notFound("images.pull", ref);
-      return img;
-    } finally {
-      if (auth) await auth.dispose();
-    }
+  pull(ref: string, opts: PullOptions = {}): Promise<StoredImage> {
+    const inspect = (r: string) => this.inspect(r);
+    return pullByPolicy(DRIVER_NAME, ref, opts, inspect, () =>
+      containersCliPull(
+        DRIVER_NAME,
+        ref,
+        opts,
+        (args, signal) => podman(this.cli, "images.pull", args, { cancelSignal: signal }),
+        inspect,
+      ),
+    );
   }
 
   async importOciLayout(dir: string, opts: { tag: string; image?: string }): Promise<StoredImage> {

@@ -4,6 +4,7 @@ export * from "./contract.js";
 export { demux } from "./demux.js";
 export * from "./errors.js";
 export { BUILD_LABEL, safeObjectName, uniqueName } from "./names.js";
+export { containersCliPull, imageNotFound, pullByPolicy } from "./pull.js";
 export { pullFailureCode } from "./pull-failure.js";
 export { withCheckedPutTar } from "./put-tar.js";
 export { driverShapeProblems } from "./shape.js";
