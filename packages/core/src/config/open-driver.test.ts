@@ -84,7 +84,10 @@ describe("openDriver", () => {
 
   it("names an unknown or invalid option with where it was set and what the driver takes", async () => {
     expect(await failure(open({ driver: "podman", driverOpts: ["foo=1"] }))).toBe(
-      'CNBP_DRIVER_OPTIONS: driver podman: unknown option "foo" (from --driver-opt); it takes: bin, skopeo',
+      'CNBP_DRIVER_OPTIONS: driver podman: unknown option "foo" (from --driver-opt); it takes: bin, skopeo, network',
+    );
+    expect(await failure(open({ driver: "podman", driverOpts: ["network=bridge"] }))).toBe(
+      'CNBP_DRIVER_OPTIONS: driver podman: option network (from --driver-opt) "bridge" must be one of "slirp4netns", "podman-default"',
     );
     expect(await failure(open({ driver: "podman" }, { CNBP_DRIVER_OPTS: "bin=" }))).toBe(
       "CNBP_DRIVER_OPTIONS: driver podman: option bin (from CNBP_DRIVER_OPTS) must not be empty",
