@@ -1,15 +1,12 @@
-/** Buildah's image store (containers-storage, shared with Podman) as a cnbp ImageStore; OCI layouts move through skopeo. */
-import { mkdir } from "node:fs/promises";
 import {
   containersCliPull,
+  exportLayoutWithSkopeo,
   type ImageStore,
   imageNotFound,
-  layoutCopyFailed,
+  importLayoutWithSkopeo,
   type PullOptions,
   pullByPolicy,
   type StoredImage,
-  skopeoCopy,
-  withColonFreePath,
 } from "@cnbp/core/drivers";
 import { type BuildahCli, buildah, DRIVER_NAME, failed, isNotKnown } from "./buildah.js";
 
@@ -90,17 +87,7 @@ export class BuildahImages implements ImageStore {
   }
 
   async importOciLayout(dir: string, opts: { tag: string; image?: string }): Promise<StoredImage> {
-    const r = await withColonFreePath(dir, (path) => {
-      const src = `oci:${path}${opts.image ? `:${opts.image}` : ""}`;
-      return skopeoCopy(
-        DRIVER_NAME,
-        this.skopeo,
-        "images.importOciLayout",
-        src,
-        `containers-storage:${opts.tag}`,
-      );
-    });
-    if (r.exitCode !== 0) throw layoutCopyFailed(DRIVER_NAME, "images.importOciLayout", r);
+    await importLayoutWithSkopeo(DRIVER_NAME, this.skopeo, dir, opts);
     const img = await this.inspect(opts.tag);
     if (!img) throw notFound("images.importOciLayout", opts.tag);
     return img;
@@ -110,16 +97,7 @@ export class BuildahImages implements ImageStore {
     // an image id needs no look-up: skopeo says when the store has no such image
     const id = IMAGE_ID.test(ref) ? hexOf(ref) : (await this.inspect(ref))?.id;
     if (!id) throw notFound("images.exportOciLayout", ref);
-    await mkdir(dir, { recursive: true });
-    const r = await withColonFreePath(dir, (path) =>
-      skopeoCopy(
-        DRIVER_NAME,
-        this.skopeo,
-        "images.exportOciLayout",
-        `containers-storage:@${hexOf(id)}`,
-        `oci:${path}:${opts.name ?? ref}`,
-      ),
-    );
+    const r = await exportLayoutWithSkopeo(DRIVER_NAME, this.skopeo, id, dir, opts.name ?? ref);
     if (r.exitCode !== 0)
       throw isNotKnown(r.stderr)
         ? notFound("images.exportOciLayout", ref)

@@ -1,18 +1,12 @@
-/**
- * Podman's image store (containers-storage) as a cnbp ImageStore: inspect, tag and remove through the API,
- * pulls through the CLI, OCI layouts through skopeo (a rebuilt image's import through the API's load).
- */
-import { mkdir } from "node:fs/promises";
 import {
   containersCliPull,
+  exportLayoutWithSkopeo,
   type ImageStore,
   imageNotFound,
-  layoutCopyFailed,
+  importLayoutWithSkopeo,
   type PullOptions,
   pullByPolicy,
   type StoredImage,
-  skopeoCopy,
-  withColonFreePath,
 } from "@cnbp/core/drivers";
 import { loadLayoutImage } from "./layout-load.js";
 import { DRIVER_NAME, failed, type PodmanCli, podman } from "./podman.js";
@@ -68,17 +62,7 @@ export class PodmanImages implements ImageStore {
       const img = await this.inspect(opts.tag);
       if (img) return img;
     }
-    const r = await withColonFreePath(dir, (path) => {
-      const src = `oci:${path}${opts.image ? `:${opts.image}` : ""}`;
-      return skopeoCopy(
-        DRIVER_NAME,
-        this.skopeo,
-        "images.importOciLayout",
-        src,
-        `containers-storage:${opts.tag}`,
-      );
-    });
-    if (r.exitCode !== 0) throw layoutCopyFailed(DRIVER_NAME, "images.importOciLayout", r);
+    await importLayoutWithSkopeo(DRIVER_NAME, this.skopeo, dir, opts);
     const img = await this.inspect(opts.tag);
     if (!img) throw notFound("images.importOciLayout", opts.tag);
     return img;
@@ -87,11 +71,7 @@ export class PodmanImages implements ImageStore {
   async exportOciLayout(ref: string, dir: string, opts: { name?: string } = {}): Promise<void> {
     const img = await this.inspect(ref);
     if (!img) throw notFound("images.exportOciLayout", ref);
-    const src = `containers-storage:@${img.id.replace(/^sha256:/, "")}`;
-    await mkdir(dir, { recursive: true });
-    const r = await withColonFreePath(dir, (path) =>
-      skopeoCopy(DRIVER_NAME, this.skopeo, "images.exportOciLayout", src, `oci:${path}:${opts.name ?? ref}`),
-    );
+    const r = await exportLayoutWithSkopeo(DRIVER_NAME, this.skopeo, img.id, dir, opts.name ?? ref);
     if (r.exitCode !== 0) throw failed("images.exportOciLayout", r);
   }
 

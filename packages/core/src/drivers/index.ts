@@ -8,5 +8,5 @@ export { containersCliPull, imageNotFound, pullByPolicy } from "./pull.js";
 export { pullFailureCode } from "./pull-failure.js";
 export { withCheckedPutTar } from "./put-tar.js";
 export { driverShapeProblems } from "./shape.js";
-export { layoutCopyFailed, skopeoCopy, withColonFreePath } from "./skopeo.js";
+export { exportLayoutWithSkopeo, importLayoutWithSkopeo } from "./skopeo.js";
 export { volumePath } from "./volume-path.js";

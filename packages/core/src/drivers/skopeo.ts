@@ -4,7 +4,7 @@
  * every build's start.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type CommandResult, commandFailed, DriverError } from "./errors.js";
@@ -56,4 +56,37 @@ export async function withColonFreePath<T>(dir: string, use: (path: string) => P
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** Copies image `image` of the layout at `dir` (its only one when absent) into containers-storage as `tag`. */
+export async function importLayoutWithSkopeo(
+  driver: string,
+  skopeo: string,
+  dir: string,
+  opts: { readonly tag: string; readonly image?: string },
+): Promise<void> {
+  const operation = "images.importOciLayout";
+  const r = await withColonFreePath(dir, (path) => {
+    const src = `oci:${path}${opts.image ? `:${opts.image}` : ""}`;
+    return skopeoCopy(driver, skopeo, operation, src, `containers-storage:${opts.tag}`);
+  });
+  if (r.exitCode !== 0) throw layoutCopyFailed(driver, operation, r);
+}
+
+/**
+ * Copies the stored image `id` into the layout at `dir` (made when missing) under `name`; skopeo's result is
+ * the caller's to read, as each store names an absent image its own way.
+ */
+export async function exportLayoutWithSkopeo(
+  driver: string,
+  skopeo: string,
+  id: string,
+  dir: string,
+  name: string,
+): Promise<CommandResult> {
+  await mkdir(dir, { recursive: true });
+  const src = `containers-storage:@${id.replace(/^sha256:/, "")}`;
+  return withColonFreePath(dir, (path) =>
+    skopeoCopy(driver, skopeo, "images.exportOciLayout", src, `oci:${path}:${name}`),
+  );
 }
